@@ -1,0 +1,89 @@
+"""One exception base for actops; NocoDB errors say whether a retry can help.
+
+Modelled on httpx's tree: callers catch ``ActopsError`` for "anything of ours",
+``TransientError`` for "try again later", ``TerminalError`` for "fix something first".
+Every message names what it can of table, row and field, and what to do.
+"""
+
+from __future__ import annotations
+
+
+class ActopsError(Exception):
+    """Base of every error actops raises on purpose."""
+
+
+class ConfigError(ActopsError):
+    """Missing or wrong configuration (environment, .env, Settings rows)."""
+
+
+class NocoDBError(ActopsError):
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        table: str | None = None,
+        row: int | str | None = None,
+        field: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.status = status
+        self.table = table
+        self.row = row
+        self.field = field
+        self.detail = detail
+        where = ", ".join(
+            f"{k} {v}" for k, v in (("table", table), ("row", row), ("field", field)) if v is not None
+        )
+        text = message
+        if where:
+            text += f" [{where}]"
+        if detail:
+            text += f": {detail}"
+        super().__init__(text)
+
+
+class TransientError(NocoDBError):
+    """Worth retrying: the server was unreachable, overloaded or failed internally."""
+
+    retryable = True
+
+
+class ConnectError(TransientError):
+    pass
+
+
+class ServerError(TransientError):
+    pass
+
+
+class RateLimited(TransientError):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)
+
+
+class TerminalError(NocoDBError):
+    """Retrying cannot help: the request or the configuration must change."""
+
+
+class AuthError(TerminalError):
+    pass
+
+
+class NotFoundError(TerminalError):
+    pass
+
+
+class RequestError(TerminalError):
+    """NocoDB refused the request (400/422): bad field, option, payload size…"""
+
+
+class InsertUncertainError(TerminalError):
+    """An insert failed in a way that may have committed; it was not retried blindly."""
+
+
+class SchemaError(ActopsError):
+    """The schema files in schema/ are inconsistent."""

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from actops.config import repo_root
+from actops.errors import SchemaError
+
+# Our field types → NocoDB uidt. "ref" is a business key of another table's row, kept as
+# text so the engine can read and write it in bulk and report a dangling one on the row.
+UIDT = {
+    "text": "SingleLineText",
+    "longtext": "LongText",
+    "number": "Number",
+    "decimal": "Decimal",
+    "currency": "Currency",
+    "percent": "Percent",
+    "date": "Date",
+    "datetime": "DateTime",
+    "checkbox": "Checkbox",
+    "select": "SingleSelect",
+    "multiselect": "MultiSelect",
+    "email": "Email",
+    "phone": "PhoneNumber",
+    "url": "URL",
+    "rating": "Rating",
+    "attachment": "Attachment",
+    "json": "JSON",
+    "ref": "SingleLineText",
+    "formula": "Formula",
+}
+COMPUTED = {"formula"}
+
+FieldType = Literal[
+    "text", "longtext", "number", "decimal", "currency", "percent", "date", "datetime",
+    "checkbox", "select", "multiselect", "email", "phone", "url", "rating", "attachment",
+    "json", "ref", "formula",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Model):
+    name: str  # physical column name, stable; the engine's name for the field
+    zh: str  # title staff see
+    en: str
+    type: FieldType
+    required: bool = False
+    options: tuple[str, ...] = ()
+    ref: str | None = None  # for type ref: target table name (its key field)
+    formula: str | None = None  # NocoDB formula over zh titles
+    default: Any = None
+    help: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> FieldSpec:
+        if self.type in ("select", "multiselect") and not self.options:
+            raise ValueError(f"field {self.name}: {self.type} needs options")
+        if self.type == "ref" and not self.ref:
+            raise ValueError(f"field {self.name}: ref needs `ref: <table>`")
+        if self.type == "formula" and not self.formula:
+            raise ValueError(f"field {self.name}: formula needs `formula:`")
+        return self
+
+    @property
+    def uidt(self) -> str:
+        return UIDT[self.type]
+
+    @property
+    def computed(self) -> bool:
+        return self.type in COMPUTED
+
+    def title(self, locale: str = "zh") -> str:
+        return self.zh if locale.startswith("zh") else self.en
+
+
+class ViewSpec(_Model):
+    zh: str
+    en: str
+    type: Literal["grid"] = "grid"
+    # each filter: [field name, comparison op, value] or [field, op, sub_op, value]
+    filters: tuple[tuple[Any, ...], ...] = ()
+    sorts: tuple[str, ...] = ()  # field names; "-name" for descending
+
+
+class FormSpec(_Model):
+    zh: str
+    en: str
+    heading: str = ""
+    fields: tuple[str, ...]
+    required: tuple[str, ...] = ()
+    success: str = "已提交，谢谢！"
+
+
+class TableSpec(_Model):
+    name: str
+    zh: str
+    en: str
+    key: str  # natural key field name (unique per row)
+    req: tuple[str, ...] = ()  # SPEC ids this table serves
+    fields: tuple[FieldSpec, ...]
+    views: tuple[ViewSpec, ...] = ()
+    forms: tuple[FormSpec, ...] = ()
+    rows: tuple[dict[str, Any], ...] = ()  # seed rows inserted if their key is missing
+
+    @model_validator(mode="after")
+    def _check(self) -> TableSpec:
+        names = [f.name for f in self.fields]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"table {self.name}: duplicate fields {sorted(dup)}")
+        titles = [f.zh for f in self.fields]
+        if len(set(titles)) != len(titles):
+            raise ValueError(f"table {self.name}: duplicate zh titles")
+        if self.key not in names:
+            raise ValueError(f"table {self.name}: key {self.key!r} is not a field")
+        for view in self.views:
+            for flt in view.filters:
+                if flt[0] not in names:
+                    raise ValueError(f"table {self.name}, view {view.zh}: unknown field {flt[0]!r}")
+            for s in view.sorts:
+                if s.lstrip("-") not in names:
+                    raise ValueError(f"table {self.name}, view {view.zh}: unknown sort field {s!r}")
+        for form in self.forms:
+            for f in (*form.fields, *form.required):
+                if f not in names:
+                    raise ValueError(f"table {self.name}, form {form.zh}: unknown field {f!r}")
+        return self
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name}.{name}")
+
+    @property
+    def writable_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if not f.computed)
+
+
+class BaseSpec(_Model):
+    name: str
+    zh: str
+    en: str
+    restricted: bool = False  # EVA-7: only HR and managers get access
+    tables: tuple[TableSpec, ...]
+
+    def table(self, name: str) -> TableSpec:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(f"no table {name!r} in base {self.name}")
+
+
+# Fields every table gets, so a flow can say on the row itself what is wrong with it.
+COMMON_FIELDS = (
+    {"name": "data_issue", "zh": "数据问题", "en": "Data issue", "type": "longtext",
+     "help": "由系统填写：本行未通过校验的原因；改正后下次运行自动清除"},
+)
+
+
+def _load_file(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SchemaError(f"{path}: expected a mapping at the top")
+    return data
+
+
+def load_schema(directory: Path | None = None) -> tuple[BaseSpec, ...]:
+    """Read ``schema/<base>/_base.yaml`` plus one file per domain with its tables."""
+    directory = directory or repo_root() / "schema"
+    return _load_schema(directory.resolve())
+
+
+@cache
+def _load_schema(directory: Path) -> tuple[BaseSpec, ...]:
+    bases = []
+    for base_dir in sorted(p for p in directory.iterdir() if p.is_dir()):
+        head = _load_file(base_dir / "_base.yaml")
+        tables: list[dict[str, Any]] = []
+        for f in sorted(base_dir.glob("*.yaml")):
+            if f.name != "_base.yaml":
+                tables.extend(_load_file(f).get("tables", []))
+        for t in tables:
+            t["fields"] = [*t.get("fields", []), *COMMON_FIELDS]
+        try:
+            bases.append(BaseSpec(**head, tables=tables))
+        except ValueError as exc:
+            raise SchemaError(f"{base_dir}: {exc}") from exc
+    _check_refs(bases)
+    return tuple(bases)
+
+
+def _check_refs(bases: list[BaseSpec]) -> None:
+    names = {t.name for b in bases for t in b.tables}
+    for b in bases:
+        for t in b.tables:
+            for f in t.fields:
+                if f.type == "ref" and f.ref not in names:
+                    raise SchemaError(f"{b.name}.{t.name}.{f.name}: ref to unknown table {f.ref!r}")
+
+
+def find_table(name: str, bases: tuple[BaseSpec, ...] | None = None) -> tuple[BaseSpec, TableSpec]:
+    for b in bases or load_schema():
+        for t in b.tables:
+            if t.name == name:
+                return b, t
+    raise SchemaError(f"no table {name!r} in schema/")
