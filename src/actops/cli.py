@@ -1,0 +1,155 @@
+"""`actops …`: the local stack, the schema, the sample company and the flows."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from actops import config
+from actops.errors import ActopsError
+
+app = typer.Typer(help="actops — 活动运营系统 (NocoDB + Prefect)", no_args_is_help=True, add_completion=False)
+schema_app = typer.Typer(help="Schema as code: make NocoDB match schema/.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+console = Console()
+err = Console(stderr=True)
+
+
+def _api():
+    from actops.nocodb import Api
+
+    cfg = config.nocodb()
+    return Api(cfg.url, cfg.token)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[red]actops: {exc}[/red]")
+    raise typer.Exit(1)
+
+
+def main() -> None:  # console-script wrapper: one clear line instead of a traceback
+    try:
+        app()
+    except ActopsError as exc:
+        err.print(f"[red]actops: {exc}[/red]")
+        sys.exit(1)
+
+
+@app.command()
+def up() -> None:
+    """Start the local NocoDB (installing it the first time) and write .env."""
+    from actops.stack import LocalStack
+
+    if config.get("NOCODB_URL") and config.get("ACTOPS_MANAGED") != "1":
+        api = _api()
+        if not api.health():
+            _fail(ActopsError(f"NocoDB at {api.url} (from NOCODB_URL) does not answer"))
+        console.print(f"using existing NocoDB at {api.url}; nothing started")
+        return
+    try:
+        url, _ = LocalStack.default().up(log=lambda s: console.print(f"[dim]{s}[/dim]"))
+    except ActopsError as exc:
+        _fail(exc)
+    console.print(f"NocoDB is up at {url}; NOCODB_URL and NOCODB_TOKEN are in {config.env_file()}")
+
+
+@app.command()
+def down() -> None:
+    """Stop the local NocoDB started by `actops up`."""
+    from actops.stack import LocalStack
+
+    console.print("stopped" if LocalStack.default().stop() else "not running")
+
+
+@app.command()
+def status() -> None:
+    """Say whether NocoDB answers and the token works."""
+    from actops.stack import LocalStack
+
+    try:
+        cfg = config.nocodb()
+    except ActopsError as exc:
+        _fail(exc)
+    api = _api()
+    if not api.health():
+        _fail(ActopsError(f"NocoDB at {cfg.url} is not answering; run `actops up`"))
+    try:
+        n = len(api.bases())
+    except ActopsError as exc:
+        _fail(exc)
+    local = LocalStack.default()
+    console.print(f"NocoDB {cfg.url}: up, token ok, {n} bases" + (f", pid {local.pid()}" if cfg.managed else " (external)"))
+
+
+@schema_app.command("apply")
+def schema_apply(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; change nothing."),
+    prefix: str = typer.Option("", help="Prefix for base titles (tests, staging)."),
+) -> None:
+    """Create missing bases, tables, fields, views, forms and seed rows; report drift."""
+    from actops.schema import load_schema
+    from actops.schema.sync import apply
+
+    try:
+        plan = apply(_api(), load_schema(), prefix=prefix, dry_run=dry_run, log=lambda s: console.print(f"[dim]{s}[/dim]"))
+    except ActopsError as exc:
+        _fail(exc)
+    if dry_run:
+        console.print(plan.render())
+    else:
+        for d in plan.drift:
+            console.print(f"[yellow]! drift (left as is): {d}[/yellow]")
+        console.print(f"{len(plan.changes)} changes applied, {len(plan.drift)} drift notes")
+
+
+@app.command()
+def seed(
+    scale: int = typer.Option(1, help="Multiply the sample company (benchmarks)."),
+    today: Optional[str] = typer.Option(None, help="Pretend today is this date (YYYY-MM-DD)."),
+    prefix: str = typer.Option("", help="Base title prefix."),
+) -> None:
+    """Fill the bases with the deterministic sample company; reruns add only what is missing."""
+    from actops.seed import seed as run_seed
+    from actops.store import Store
+
+    day = date.fromisoformat(today) if today else date.today()
+    try:
+        result = run_seed(Store(_api(), prefix), day, scale,
+                          progress=lambda t, n, s: console.print(f"  {t}: +{n}" + (f" (已有 {s})" if s else "")))
+    except ActopsError as exc:
+        _fail(exc)
+    console.print(f"seeded: {sum(c for c, _ in result.values())} new rows in {len(result)} tables")
+
+
+@app.command()
+def check(prefix: str = typer.Option("", help="Base title prefix.")) -> None:
+    """Validate every table; report bad rows by table, Id and field (and mark them on the row)."""
+    from actops.checks import check_all
+    from actops.store import Store
+
+    try:
+        issues = check_all(Store(_api(), prefix), mark=True)
+    except ActopsError as exc:
+        _fail(exc)
+    for i in issues[:200]:
+        console.print(f"[yellow]{i}[/yellow]")
+    console.print(f"{len(issues)} data issues")
+
+
+@app.command()
+def demo() -> None:
+    """up + schema apply + seed, then say where to look."""
+    from actops.demo import run_demo
+
+    try:
+        run_demo(console)
+    except ActopsError as exc:
+        _fail(exc)
+
+
+if __name__ == "__main__":
+    main()

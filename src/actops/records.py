@@ -1,0 +1,233 @@
+"""Typed records: NocoDB rows (keyed by title) → pydantic models (keyed by field name).
+
+The models are built from ``schema/`` so there is one source of truth. A row that fails
+validation becomes an :class:`Issue` — table, Id, field, value, reason — and the run goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+from typing_extensions import Annotated
+
+from actops.schema.spec import FieldSpec, TableSpec
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+REASONS_ZH = {
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "date_from_datetime_parsing": "不是有效日期（格式 YYYY-MM-DD）",
+    "date_parsing": "不是有效日期（格式 YYYY-MM-DD）",
+    "date_from_datetime_inexact": "不是有效日期",
+    "datetime_parsing": "不是有效时间",
+    "datetime_from_date_parsing": "不是有效时间",
+    "literal_error": "不是允许的选项",
+    "missing": "必填项为空",
+    "value_error": "取值无效",
+    "bool_parsing": "应为是/否",
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem with one row, worded for the person who will fix it."""
+
+    table: str  # zh title of the table
+    row_id: int | None
+    field: str | None  # zh title of the field
+    value: Any
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.table} 第{self.row_id}行" if self.row_id is not None else self.table
+        if self.field:
+            where += f"「{self.field}」"
+        value = "" if self.value is None else f"（当前值：{str(self.value)[:60]}）"
+        return f"{where}：{self.reason}{value}"
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    Id: int
+    CreatedAt: Optional[datetime] = None
+    UpdatedAt: Optional[datetime] = None
+
+
+def _blank_to_none(v: Any) -> Any:
+    if isinstance(v, str) and not v.strip():
+        return None
+    return v
+
+
+def _as_text(v: Any) -> Any:
+    v = _blank_to_none(v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    return v
+
+
+def _as_bool(v: Any) -> Any:
+    return False if v is None else v
+
+
+def _email(v: Any) -> Any:
+    v = _blank_to_none(v)
+    if v is not None and not EMAIL_RE.match(str(v)):
+        raise ValueError("不是有效的邮箱地址")
+    return v
+
+
+def _nocodb_datetime(v: Any) -> Any:
+    v = _blank_to_none(v)
+    if isinstance(v, str):
+        if v == "Invalid Date":
+            raise ValueError("不是有效时间")
+        return v.replace(" ", "T", 1)
+    return v
+
+
+def _multi(v: Any) -> Any:
+    v = _blank_to_none(v)
+    if v is None:
+        return ()
+    if isinstance(v, str):
+        return tuple(s.strip() for s in v.split(",") if s.strip())
+    return v
+
+
+def _annotation(f: FieldSpec) -> tuple[Any, Any]:
+    t = f.type
+    if t in ("text", "longtext", "phone", "url", "ref"):
+        return Annotated[Optional[str], BeforeValidator(_as_text)], None
+    if t in ("number", "rating"):
+        return Annotated[Optional[int], BeforeValidator(_blank_to_none)], None
+    if t in ("decimal", "currency", "percent"):
+        return Annotated[Optional[float], BeforeValidator(_blank_to_none)], None
+    if t == "date":
+        return Annotated[Optional[date], BeforeValidator(lambda v: None if _blank_to_none(v) is None else (_reject_invalid(v)))], None
+    if t == "datetime":
+        return Annotated[Optional[datetime], BeforeValidator(_nocodb_datetime)], None
+    if t == "checkbox":
+        return Annotated[bool, BeforeValidator(_as_bool)], False
+    if t == "select":
+        return Annotated[Optional[Literal[f.options]], BeforeValidator(_blank_to_none)], None  # type: ignore[valid-type]
+    if t == "multiselect":
+        return Annotated[tuple[Literal[f.options], ...], BeforeValidator(_multi)], ()  # type: ignore[valid-type]
+    if t == "email":
+        return Annotated[Optional[str], BeforeValidator(_email)], None
+    return Any, None
+
+
+def _reject_invalid(v: Any) -> Any:
+    if v == "Invalid Date":
+        raise ValueError("不是有效日期")
+    return v
+
+
+@cache
+def model_for(spec: TableSpec) -> type[Record]:
+    fields: dict[str, Any] = {}
+    for f in spec.fields:
+        ann, default = _annotation(f)
+        fields[f.name] = (ann, default)
+    return create_model(f"{spec.name.title().replace('_', '')}Record", __base__=Record, **fields)
+
+
+def _reason(err: dict[str, Any]) -> str:
+    zh = REASONS_ZH.get(err["type"])
+    if err["type"] == "value_error":
+        return str(err.get("ctx", {}).get("error") or err["msg"])
+    if err["type"] == "literal_error":
+        return f"不是允许的选项（{err['msg'].split('Input should be ', 1)[-1]}）"
+    return zh or err["msg"]
+
+
+def from_row(spec: TableSpec, row: dict[str, Any], titles: dict[str, str] | None = None) -> tuple[Record | None, list[Issue]]:
+    """Validate one row keyed by NocoDB title. ``titles`` maps field name → current title."""
+    titles = titles or {f.name: f.zh for f in spec.fields}
+    data: dict[str, Any] = {"Id": row.get("Id"), "CreatedAt": _nocodb_datetime(row.get("CreatedAt")),
+                            "UpdatedAt": _nocodb_datetime(row.get("UpdatedAt"))}
+    for f in spec.fields:
+        title = titles.get(f.name, f.zh)
+        if title in row:
+            data[f.name] = row[title]
+    issues: list[Issue] = []
+    try:
+        rec = model_for(spec)(**data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else None
+            fspec = _field_or_none(spec, name)
+            issues.append(Issue(spec.zh, row.get("Id"), fspec.zh if fspec else name, data.get(name) if name else None, _reason(err)))
+        return None, issues
+    for f in spec.fields:
+        if f.required and getattr(rec, f.name) in (None, (), ""):
+            what = "缺少必填的关联" if f.type == "ref" else "必填项为空"
+            issues.append(Issue(spec.zh, rec.Id, f.zh, None, f"{what}，请在该行补填「{f.zh}」"))
+    return (None if issues else rec), issues
+
+
+def _field_or_none(spec: TableSpec, name: str | None) -> FieldSpec | None:
+    try:
+        return spec.field(name) if name else None
+    except KeyError:
+        return None
+
+
+def validate_rows(spec: TableSpec, rows: list[dict[str, Any]], titles: dict[str, str] | None = None) -> tuple[list[Record], list[Issue]]:
+    good: list[Record] = []
+    issues: list[Issue] = []
+    for row in rows:
+        rec, problems = from_row(spec, row, titles)
+        issues.extend(problems)
+        if rec is not None:
+            good.append(rec)
+    return good, issues
+
+
+def check_refs(spec: TableSpec, records: list[Record], keys_by_table: dict[str, set[str]]) -> list[Issue]:
+    """Dangling references (a code that matches no row of the target table)."""
+    issues = []
+    for f in spec.fields:
+        if f.type != "ref" or f.ref not in keys_by_table:
+            continue
+        known = keys_by_table[f.ref]
+        for rec in records:
+            v = getattr(rec, f.name)
+            if v is not None and v not in known:
+                issues.append(Issue(spec.zh, rec.Id, f.zh, v, f"关联的记录不存在，请填写有效的编号"))
+    return issues
+
+
+def to_row(spec: TableSpec, values: dict[str, Any], titles: dict[str, str] | None = None) -> dict[str, Any]:
+    """Field-name keyed values → a NocoDB row keyed by title, ready to write."""
+    titles = titles or {f.name: f.zh for f in spec.fields}
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if k == "Id":
+            out["Id"] = v
+            continue
+        f = spec.field(k)
+        if f.computed:
+            continue
+        out[titles.get(k, f.zh)] = _out_value(f, v)
+    return out
+
+
+def _out_value(f: FieldSpec, v: Any) -> Any:
+    if v is None:
+        return None
+    if f.type == "datetime" and isinstance(v, datetime):
+        return v.isoformat(sep=" ", timespec="seconds")
+    if f.type == "date" and isinstance(v, (date, datetime)):
+        return v.strftime("%Y-%m-%d")
+    if f.type == "multiselect" and isinstance(v, (tuple, list)):
+        return ",".join(v)
+    return v

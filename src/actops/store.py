@@ -1,0 +1,131 @@
+"""The bound schema: spec tables found in NocoDB, read as typed records, written by field name.
+
+Titles are looked up from NocoDB's meta at first use (one call per table), so a column a
+manager renamed in the grid keeps working: the engine addresses fields by column name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from actops.errors import SchemaError
+from actops.nocodb import Api, Base, Table
+from actops.records import Issue, Record, to_row, validate_rows
+from actops.schema.spec import BaseSpec, TableSpec, load_schema
+from actops.schema.sync import base_title
+
+
+class BoundTable:
+    def __init__(self, spec: TableSpec, table: Table) -> None:
+        self.spec = spec
+        self.table = table
+        self._titles: dict[str, str] | None = None
+
+    @property
+    def titles(self) -> dict[str, str]:
+        if self._titles is None:
+            by_col = self.table.titles_by_column_name()
+            self._titles = {f.name: by_col.get(f.name, f.zh) for f in self.spec.fields}
+        return self._titles
+
+    def title(self, name: str) -> str:
+        return self.titles[name]
+
+    def where(self, *clauses: tuple[str, str, Any] | str) -> str | None:
+        """Build a where-clause from (field name, op, value) triples joined by ~and."""
+        parts = []
+        for c in clauses:
+            if isinstance(c, str):
+                parts.append(c)
+            else:
+                name, op, *value = c
+                parts.append(f"({self.title(name) if name in self.titles else name},{op}" + "".join(f",{v}" for v in value) + ")")
+        return "~and".join(parts) if parts else None
+
+    def read(self, where: str | None = None, fields: Sequence[str] | None = None) -> tuple[list[Record], list[Issue]]:
+        titles = [self.title(f) for f in fields] if fields is not None else None
+        rows = self.table.all(where, titles)
+        return validate_rows(self.spec, rows, self.titles)
+
+    def rows(self, where: str | None = None, fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Raw rows re-keyed by field name, unvalidated (for keys and cheap scans)."""
+        inv = {t: n for n, t in self.titles.items()}
+        titles = [self.title(f) for f in fields] if fields is not None else None
+        return [{inv.get(k, k): v for k, v in r.items()} for r in self.table.iterate(where, titles)]
+
+    def _titled(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [to_row(self.spec, r, self.titles) for r in rows]
+
+    def create(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        return self.table.create(self._titled(rows), key=self.title(self.spec.key))
+
+    def update(self, rows: Sequence[dict[str, Any]]) -> int:
+        return self.table.update(self._titled(rows))
+
+    def keys(self) -> dict[str, int]:
+        return {str(k): v for k, v in self.table.ids_by_key(self.title(self.spec.key)).items()}
+
+    def create_missing(self, rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
+        """Insert rows whose natural key is not there yet; leave existing rows as staff left them."""
+        have = self.keys()
+        new = [r for r in rows if str(r[self.spec.key]) not in have]
+        self.create(new)
+        return len(new), len(rows) - len(new)
+
+    def upsert(self, rows: Sequence[dict[str, Any]]):
+        return self.table.upsert(self._titled(rows), key=self.title(self.spec.key))
+
+    def mark_issues(self, issues: Sequence[Issue], records_ok: Iterable[Record] = ()) -> int:
+        """Write each bad row's problems into its 数据问题 field; clear it on rows now fine."""
+        by_row: dict[int, list[str]] = {}
+        for i in issues:
+            if i.row_id is not None:
+                by_row.setdefault(i.row_id, []).append(str(i))
+        updates = [{"Id": rid, "data_issue": "\n".join(msgs)} for rid, msgs in by_row.items()]
+        updates += [{"Id": r.Id, "data_issue": None} for r in records_ok
+                    if getattr(r, "data_issue", None) and r.Id not in by_row]
+        return self.update(updates) if updates else 0
+
+
+class Store:
+    """All bases of the schema, found by title (with an optional prefix for tests)."""
+
+    def __init__(self, api: Api, prefix: str = "", specs: tuple[BaseSpec, ...] | None = None) -> None:
+        self.api = api
+        self.prefix = prefix
+        self.specs = specs or load_schema()
+        self._bases: dict[str, tuple[Base, dict[str, dict[str, Any]]]] = {}
+        self._tables: dict[str, BoundTable] = {}
+
+    def _base(self, spec: BaseSpec) -> tuple[Base, dict[str, dict[str, Any]]]:
+        if spec.name not in self._bases:
+            base = self.api.base_by_title(base_title(spec, self.prefix))
+            if base is None:
+                raise SchemaError(
+                    f"base {base_title(spec, self.prefix)!r} does not exist in NocoDB at {self.api.url}; "
+                    "run `actops schema apply`"
+                )
+            tables = {}
+            for t in base.tables():
+                tn = t.get("table_name", "")
+                tables[tn.split("___", 1)[1] if "___" in tn else tn] = t
+            self._bases[spec.name] = (base, tables)
+        return self._bases[spec.name]
+
+    def table(self, name: str) -> BoundTable:
+        if name not in self._tables:
+            for spec in self.specs:
+                for tspec in spec.tables:
+                    if tspec.name == name:
+                        base, tables = self._base(spec)
+                        if name not in tables:
+                            raise SchemaError(f"table {tspec.zh} ({name}) is missing; run `actops schema apply`")
+                        self._tables[name] = BoundTable(tspec, base.table(tables[name]["id"], tables[name]["title"]))
+                        break
+            if name not in self._tables:
+                raise SchemaError(f"no table {name!r} in schema/")
+        return self._tables[name]
+
+    def settings(self) -> dict[str, str]:
+        return {r["key"]: str(r.get("value") or "") for r in self.table("settings").rows(fields=["key", "value"])}

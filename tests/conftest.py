@@ -1,0 +1,77 @@
+"""Test fixtures: one real NocoDB per test session, a fresh base (title prefix) per module."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from actops.nocodb import Api
+
+REQ_PATTERN = r"^[A-Z]{3}-\d+$"
+
+
+def pytest_collection_modifyitems(items):
+    import re
+
+    for item in items:
+        for m in item.iter_markers("req"):
+            for rid in m.args:
+                if not re.match(REQ_PATTERN, rid):
+                    raise pytest.UsageError(f"{item.nodeid}: bad requirement id {rid!r}")
+        if "integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def nocodb(tmp_path_factory) -> tuple[str, str]:
+    """URL and token of a NocoDB for tests: ACTOPS_TEST_NOCODB_URL/TOKEN, or a private local one."""
+    url, token = os.environ.get("ACTOPS_TEST_NOCODB_URL"), os.environ.get("ACTOPS_TEST_NOCODB_TOKEN")
+    if url and token:
+        yield url, token
+        return
+    from actops.stack import LocalStack
+
+    data = Path(tmp_path_factory.mktemp("nocodb"))
+    stack = LocalStack(data_dir=data, port=_free_port(), env_path=data / ".env")
+    try:
+        url, token = stack.up(log=lambda s: None)
+        yield url, token
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def api(nocodb) -> Api:
+    url, token = nocodb
+    with Api(url, token) as a:
+        yield a
+
+
+@pytest.fixture(scope="module")
+def prefix(request) -> str:
+    return f"t{uuid.uuid4().hex[:6]}-{request.module.__name__.rsplit('.', 1)[-1][:20]}-"
+
+
+@pytest.fixture(scope="module")
+def make_store(api, prefix):
+    """Apply the given tables of the schema under a fresh base prefix and bind a Store."""
+    from actops.schema import load_schema
+    from actops.schema.sync import apply
+    from actops.store import Store
+
+    def make(tables: set[str] | None = None, suffix: str = "") -> Store:
+        specs = load_schema()
+        apply(api, specs, prefix=prefix + suffix, only=tables, log=lambda s: None)
+        return Store(api, prefix + suffix, specs)
+
+    return make
