@@ -16,7 +16,6 @@ app = typer.Typer(help="actops — 活动运营系统 (NocoDB + Prefect)", no_ar
 schema_app = typer.Typer(help="Schema as code: make NocoDB match schema/.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 console = Console()
-err = Console(stderr=True)
 
 
 def _api():
@@ -27,7 +26,8 @@ def _api():
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]actops: {exc}[/red]")
+    # One line on stderr, never wrapped: scripts and people both read it.
+    typer.secho(f"actops: {exc}", fg="red", err=True)
     raise typer.Exit(1)
 
 
@@ -35,7 +35,7 @@ def main() -> None:  # console-script wrapper: one clear line instead of a trace
     try:
         app()
     except ActopsError as exc:
-        err.print(f"[red]actops: {exc}[/red]")
+        typer.secho(f"actops: {exc}", fg="red", err=True)
         sys.exit(1)
 
 

@@ -87,3 +87,13 @@ class InsertUncertainError(TerminalError):
 
 class SchemaError(ActopsError):
     """The schema files in schema/ are inconsistent."""
+
+
+class RecordValidationError(ActopsError):
+    """Rows refused before writing; ``issues`` says table, row, field and why for each."""
+
+    def __init__(self, issues: list) -> None:
+        self.issues = list(issues)
+        head = "; ".join(str(i) for i in self.issues[:5])
+        more = f" (and {len(self.issues) - 5} more)" if len(self.issues) > 5 else ""
+        super().__init__(f"{len(self.issues)} values refused before writing: {head}{more}")

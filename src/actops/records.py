@@ -231,3 +231,37 @@ def _out_value(f: FieldSpec, v: Any) -> Any:
     if f.type == "multiselect" and isinstance(v, (tuple, list)):
         return ",".join(v)
     return v
+
+
+@cache
+def _field_adapter(spec: TableSpec, name: str):
+    from pydantic import TypeAdapter
+
+    ann, _ = _annotation(spec.field(name))
+    return TypeAdapter(ann)
+
+
+def check_values(spec: TableSpec, values: dict[str, Any], row_id: int | None = None) -> list[Issue]:
+    """Validate values before they are written: NocoDB itself stores "abc" in a Number field
+    and rolls "2026-13-45" over into 2027-02-14, so after the write it is too late."""
+    issues = []
+    for name, v in values.items():
+        if name == "Id":
+            continue
+        try:
+            f = spec.field(name)
+        except KeyError:
+            issues.append(Issue(spec.zh, row_id, name, v, "表中没有这个字段"))
+            continue
+        if f.computed or v is None:
+            continue
+        if f.type in ("date", "datetime") and isinstance(v, (date, datetime)):
+            continue
+        try:
+            out = _field_adapter(spec, name).validate_python(v)
+        except ValidationError as exc:
+            issues.append(Issue(spec.zh, row_id, f.zh, v, _reason(exc.errors()[0])))
+            continue
+        if f.type == "date" and isinstance(v, str) and out.isoformat() != v[:10]:
+            issues.append(Issue(spec.zh, row_id, f.zh, v, "不是有效日期（格式 YYYY-MM-DD）"))
+    return issues

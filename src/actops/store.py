@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from actops.errors import SchemaError
+from actops.errors import RecordValidationError, SchemaError
 from actops.nocodb import Api, Base, Table
-from actops.records import Issue, Record, to_row, validate_rows
+from actops.records import Issue, Record, check_values, to_row, validate_rows
 from actops.schema.spec import BaseSpec, TableSpec, load_schema
 from actops.schema.sync import base_title
 
@@ -54,7 +54,22 @@ class BoundTable:
         titles = [self.title(f) for f in fields] if fields is not None else None
         return [{inv.get(k, k): v for k, v in r.items()} for r in self.table.iterate(where, titles)]
 
+    def split_valid(self, rows: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Issue]]:
+        """Rows safe to write, and the issues of the others (validation before any I/O)."""
+        good, issues = [], []
+        for r in rows:
+            found = check_values(self.spec, r, r.get("Id"))
+            if found:
+                issues.extend(found)
+            else:
+                good.append(r)
+        return good, issues
+
     def _titled(self, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = list(rows)
+        _, issues = self.split_valid(rows)
+        if issues:
+            raise RecordValidationError(issues)
         return [to_row(self.spec, r, self.titles) for r in rows]
 
     def create(self, rows: Sequence[dict[str, Any]]) -> list[int]:

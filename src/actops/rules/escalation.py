@@ -352,6 +352,7 @@ class Notice:
     recipient: str
     role: str
     dedupe_key: str
+    assignee_name: str | None = None  # for manager/GM rungs: whose item it is
 
 
 @dataclass(frozen=True)
@@ -447,13 +448,16 @@ def plan_notices(
         if problem is not None:
             issues.append(problem)
             continue
+        owner = org.people[(item.assignee or "").strip()]
         rung = rung_at(item, now, cal, policy)
         for r in range(1, rung + 1):
             code, issue = _recipient(item, r, org)
             if issue is not None:
                 issues.append(issue)
             if code is not None:
-                notices.append(Notice(item, r, code, _ROLES[r], dedupe_key(item, r, code)))
+                notices.append(
+                    Notice(item, r, code, _ROLES[r], dedupe_key(item, r, code), owner.name)
+                )
         nxt = next_escalation_at(item, rung, cal, policy)
         if rung != item.escalation_level or nxt != item.next_escalation_at:
             updates.append(ItemUpdate(item.table, item.row_id, rung, nxt))
