@@ -140,6 +140,65 @@ def check(prefix: str = typer.Option("", help="Base title prefix.")) -> None:
     console.print(f"{len(issues)} data issues")
 
 
+run_app = typer.Typer(help="Run a job once, here, without Prefect's scheduler.", no_args_is_help=True)
+app.add_typer(run_app, name="run")
+
+
+@run_app.command("escalations")
+def run_escalations(
+    now: Optional[str] = typer.Option(None, "--now", help="Pretend it is this moment (ISO-8601; Asia/Shanghai if no offset)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent and written; send and write nothing."),
+    prefix: str = typer.Option("", help="Base title prefix."),
+) -> None:
+    """Reminders and escalations for overdue approvals, reports, minutes, action items, gates."""
+    from actops.channels import channels_from_env
+    from actops.jobs import escalations
+    from actops.store import Store
+
+    try:
+        moment = parse_now(now)
+        result = escalations.run(Store(_api(), prefix), moment, dry_run=dry_run, channels=channels_from_env(),
+                                 log=lambda s: console.print(f"[dim]{s}[/dim]"))
+    except (ActopsError, ValueError) as exc:
+        _fail(exc)
+    print_escalation_result(result)
+
+
+def parse_now(text: Optional[str]):
+    from datetime import datetime
+
+    from actops.rules.workdays import TZ
+
+    if not text:
+        return datetime.now(TZ)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
+
+
+def print_escalation_result(result) -> None:
+    p = result.plan
+    console.print(f"run {result.run_id}: {p.items} open items, {len(p.new_notices)} new notices, "
+                  f"{len(p.issues)} data issues")
+    for w in p.warnings:
+        console.print(f"[yellow]! {w}[/yellow]")
+    for i in p.issues[:50]:
+        console.print(f"[yellow]{i}[/yellow]")
+    if result.status == "dry-run":
+        console.print(f"[bold]dry run[/bold]: would write {sum(len(v) for v in p.row_updates.values())} rows "
+                      f"and send {len(result.would_send)} digests:")
+        for d in result.would_send:
+            console.print(f"  → {d.recipient.name}（{d.recipient.code}）: {len(d.notices)} items"
+                          + ("  [urgent]" if d.urgent else "") + (f"  after {d.send_after:%H:%M}" if d.send_after else ""))
+        return
+    for who, ch, n in result.sent.messages:
+        console.print(f"  sent {ch} → {who}: {n} items")
+    for who, ch, err in result.sent.failures:
+        console.print(f"[red]  failed {ch} → {who}: {err}[/red]")
+    if result.sent.deferred:
+        console.print(f"  {result.sent.deferred} notices wait for the end of quiet hours")
+    console.print(f"status {result.status}; enqueued {result.enqueued}, sent {len(result.sent.messages)} messages")
+
+
 @app.command()
 def demo() -> None:
     """up + schema apply + seed, then say where to look."""

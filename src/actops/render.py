@@ -42,7 +42,12 @@ KIND_LABELS: dict[str, dict[ItemKind, str]] = {
 }
 RUNG_LABELS: dict[str, dict[int, str]] = {
     "zh-CN": {0: "未到期", 1: "提醒", 2: "已升级至上级", 3: "已升级至总经理"},
-    "en": {0: "Not due", 1: "Reminder", 2: "Escalated to manager", 3: "Escalated to general manager"},
+    "en": {
+        0: "Not due",
+        1: "Reminder",
+        2: "Escalated to manager",
+        3: "Escalated to general manager",
+    },
 }
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -144,9 +149,7 @@ def render_digest(
         "now": local_time(now),
         "count": count,
     }
-    subject = " ".join(
-        env.get_template(f"digest_subject.{locale}.txt.j2").render(**base).split()
-    )
+    subject = " ".join(env.get_template(f"digest_subject.{locale}.txt.j2").render(**base).split())
     html = env.get_template(f"digest.{locale}.html.j2").render(
         **base, subject=subject, groups=groups
     )

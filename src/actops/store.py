@@ -21,6 +21,7 @@ class BoundTable:
         self.spec = spec
         self.table = table
         self._titles: dict[str, str] | None = None
+        self.notes: dict[int, str | None] = {}  # 数据问题 as last read, to skip unchanged writes
 
     @property
     def titles(self) -> dict[str, str]:
@@ -46,6 +47,8 @@ class BoundTable:
     def read(self, where: str | None = None, fields: Sequence[str] | None = None) -> tuple[list[Record], list[Issue]]:
         titles = [self.title(f) for f in fields] if fields is not None else None
         rows = self.table.all(where, titles)
+        note = self.title("data_issue")
+        self.notes.update({r["Id"]: r.get(note) for r in rows if note in r})
         return validate_rows(self.spec, rows, self.titles)
 
     def rows(self, where: str | None = None, fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -92,14 +95,22 @@ class BoundTable:
         return self.table.upsert(self._titled(rows), key=self.title(self.spec.key))
 
     def mark_issues(self, issues: Sequence[Issue], records_ok: Iterable[Record] = ()) -> int:
-        """Write each bad row's problems into its 数据问题 field; clear it on rows now fine."""
+        """Write each bad row's problems into its 数据问题 field; clear it on rows now fine.
+
+        Notes equal to what was last read are not written again, so a rerun costs nothing.
+        """
         by_row: dict[int, list[str]] = {}
         for i in issues:
             if i.row_id is not None:
                 by_row.setdefault(i.row_id, []).append(str(i))
-        updates = [{"Id": rid, "data_issue": "\n".join(msgs)} for rid, msgs in by_row.items()]
-        updates += [{"Id": r.Id, "data_issue": None} for r in records_ok
-                    if getattr(r, "data_issue", None) and r.Id not in by_row]
+        wanted = {rid: "\n".join(dict.fromkeys(msgs)) for rid, msgs in by_row.items()}
+        for r in records_ok:
+            if r.Id not in wanted:
+                wanted[r.Id] = None
+        updates = [{"Id": rid, "data_issue": note} for rid, note in wanted.items()
+                   if (self.notes.get(rid) or None) != note and (note is not None or rid in self.notes)]
+        for u in updates:
+            self.notes[u["Id"]] = u["data_issue"]
         return self.update(updates) if updates else 0
 
 

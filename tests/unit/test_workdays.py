@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -34,14 +34,22 @@ def test_prc_rows_2026_national_day_and_makeup_days(rows2026):
         assert (r["is_workday"], r["kind"], r["holiday"]) == (False, "法定节假日", "国庆节")
     # the make-up days chinese_calendar lists for National Day 2026: Sun Sep 20, Sat Oct 10
     assert by_date["2026-09-20"] == {
-        "date": "2026-09-20", "is_workday": True, "kind": "调休上班", "holiday": "国庆节"
+        "date": "2026-09-20",
+        "is_workday": True,
+        "kind": "调休上班",
+        "holiday": "国庆节",
     }
     assert by_date["2026-10-10"]["kind"] == "调休上班" and by_date["2026-10-10"]["is_workday"]
     assert by_date["2026-10-11"] == {
-        "date": "2026-10-11", "is_workday": False, "kind": "周末", "holiday": ""
+        "date": "2026-10-11",
+        "is_workday": False,
+        "kind": "周末",
+        "holiday": "",
     }
     assert by_date["2026-10-08"]["kind"] == "工作日" and by_date["2026-10-08"]["holiday"] == ""
-    assert by_date["2026-09-25"]["kind"] == "法定节假日" and by_date["2026-09-25"]["holiday"] == "中秋"
+    assert (
+        by_date["2026-09-25"]["kind"] == "法定节假日" and by_date["2026-09-25"]["holiday"] == "中秋"
+    )
 
 
 @pytest.mark.req("ESC-3")
@@ -92,7 +100,7 @@ def test_fractions_backwards_and_between(cal):
 
 @pytest.mark.req("ESC-3")
 def test_other_timezones_are_converted(cal):
-    utc = datetime(2026, 9, 30, 7, 0, tzinfo=timezone.utc)  # 15:00 in Shanghai
+    utc = datetime(2026, 9, 30, 7, 0, tzinfo=UTC)  # 15:00 in Shanghai
     assert cal.add_workdays(utc, 2) == at(2026, 10, 9, 15)
     with pytest.raises(ValueError, match="naive"):
         cal.add_workdays(datetime(2026, 9, 30, 15), 2)
@@ -104,7 +112,10 @@ def test_fallback_outside_known_calendar_is_reported(cal):
     assert cal.add_workdays(at(2026, 12, 31, 10), 2) == at(2027, 1, 4, 10)
     assert cal.known(date(2026, 12, 31)) and not cal.known(date(2027, 1, 1))
     assert cal.unknown_in(date(2026, 12, 30), date(2027, 1, 4)) == [
-        date(2027, 1, 1), date(2027, 1, 2), date(2027, 1, 3), date(2027, 1, 4)
+        date(2027, 1, 1),
+        date(2027, 1, 2),
+        date(2027, 1, 3),
+        date(2027, 1, 4),
     ]
     assert cal.unknown_in(date(2026, 10, 1), date(2026, 10, 31)) == []
 
@@ -115,9 +126,11 @@ def test_from_rows_accepts_edits_and_warns_on_bad_dates():
         [
             {"date": "2026-10-12", "is_workday": False},  # staff made a Monday a day off
             {"date": date(2026, 10, 17), "is_workday": True},
+            {"date": "2026-10-09", "is_workday": "false"},
             {"date": "12/10/2026", "is_workday": True},
         ]
     )
     assert not cal.is_workday(date(2026, 10, 12))
     assert cal.is_workday(date(2026, 10, 17))
+    assert not cal.is_workday(date(2026, 10, 9))
     assert len(warnings) == 1 and "12/10/2026" in warnings[0]

@@ -224,7 +224,9 @@ def _parse_int(raw: object) -> int | None:
     return int(f) if f.is_integer() else None
 
 
-_WINDOW = re.compile(r"^\s*(\d{1,2})[:：](\d{2})\s*(?:-|–|—|~|～|至|到)\s*(\d{1,2})[:：](\d{2})\s*$")
+_WINDOW = re.compile(
+    r"^\s*(\d{1,2})[:：](\d{2})\s*(?:-|–|—|~|～|至|到)\s*(\d{1,2})[:：](\d{2})\s*$"
+)
 
 
 def _parse_window(text: str) -> tuple[time, time] | None:
@@ -299,7 +301,9 @@ def _as_date(value: datetime | date) -> date:
     return to_local(value).date() if isinstance(value, datetime) else value
 
 
-def _report_due(start: date, cal: WorkCalendar, policy: Policy, report_kind: str | None) -> datetime:
+def _report_due(
+    start: date, cal: WorkCalendar, policy: Policy, report_kind: str | None
+) -> datetime:
     kind = REPORT_KINDS.get(report_kind or "", report_kind)
     if kind == "日报":
         d = start + timedelta(days=1)
@@ -322,7 +326,9 @@ _ROLES = {1: ROLE_ASSIGNEE, 2: ROLE_MANAGER, 3: ROLE_GM}
 MAX_RUNG = 3
 
 
-def _ladder(due: datetime, cal: WorkCalendar, policy: Policy) -> tuple[datetime, datetime, datetime]:
+def _ladder(
+    due: datetime, cal: WorkCalendar, policy: Policy
+) -> tuple[datetime, datetime, datetime]:
     """Moments rungs 1, 2 and 3 are reached."""
     r2 = cal.add_workdays(due, policy.escalate_after_days)
     return to_local(due), r2, cal.add_workdays(r2, policy.escalate_after_days)
@@ -381,19 +387,39 @@ def dedupe_key(item: OpenItem, rung: int, recipient: str) -> str:
 def _assignee_issue(item: OpenItem, org: Org) -> ItemIssue | None:
     code = (item.assignee or "").strip()
     if not code:
-        return ItemIssue(item.table, item.row_id, "assignee", item.assignee,
-                         f"{item.code} 没有负责人，无法提醒；请填写负责人。")
+        return ItemIssue(
+            item.table,
+            item.row_id,
+            "assignee",
+            item.assignee,
+            f"{item.code} 没有负责人，无法提醒；请填写负责人。",
+        )
     person = org.people.get(code)
     if person is None:
-        return ItemIssue(item.table, item.row_id, "assignee", item.assignee,
-                         f"{item.code} 的负责人工号 {code} 不在员工表中；请改为有效员工。")
+        return ItemIssue(
+            item.table,
+            item.row_id,
+            "assignee",
+            item.assignee,
+            f"{item.code} 的负责人工号 {code} 不在员工表中；请改为有效员工。",
+        )
     if not person.active:
-        return ItemIssue(item.table, item.row_id, "assignee", item.assignee,
-                         f"{item.code} 的负责人 {person.name}（{code}）已不在职；请改派在职员工。")
+        return ItemIssue(
+            item.table,
+            item.row_id,
+            "assignee",
+            item.assignee,
+            f"{item.code} 的负责人 {person.name}（{code}）已不在职；请改派在职员工。",
+        )
     if not person.addresses():
-        return ItemIssue(item.table, item.row_id, "assignee", item.assignee,
-                         f"{item.code} 的负责人 {person.name}（{code}）没有邮箱也没有企业微信号，"
-                         "无法通知；请在员工表中补充。")
+        return ItemIssue(
+            item.table,
+            item.row_id,
+            "assignee",
+            item.assignee,
+            f"{item.code} 的负责人 {person.name}（{code}）没有邮箱也没有企业微信号，"
+            "无法通知；请在员工表中补充。",
+        )
     return None
 
 
@@ -412,14 +438,24 @@ def _recipient(item: OpenItem, rung: int, org: Org) -> tuple[str | None, ItemIss
         return None, None  # the top of the ladder has nobody above
     who = "上级" if rung == 2 else "总经理"
     if code is None:
-        return None, ItemIssue(item.table, item.row_id, "assignee", item.assignee,
-                               f"{item.code} 已逾期，但负责人 {assignee} 没有可升级的{who}"
-                               "（直属上级、部门负责人、总经理均未设置或不在职）；请完善组织信息。")
+        return None, ItemIssue(
+            item.table,
+            item.row_id,
+            "assignee",
+            item.assignee,
+            f"{item.code} 已逾期，但负责人 {assignee} 没有可升级的{who}"
+            "（直属上级、部门负责人、总经理均未设置或不在职）；请完善组织信息。",
+        )
     person = org.people[code]
     if not person.addresses():
-        return None, ItemIssue(item.table, item.row_id, "assignee", item.assignee,
-                               f"{item.code} 需升级至{who} {person.name}（{code}），但其没有邮箱"
-                               "也没有企业微信号；请在员工表中补充。")
+        return None, ItemIssue(
+            item.table,
+            item.row_id,
+            "assignee",
+            item.assignee,
+            f"{item.code} 需升级至{who} {person.name}（{code}），但其没有邮箱"
+            "也没有企业微信号；请在员工表中补充。",
+        )
     return code, None
 
 
@@ -441,8 +477,15 @@ def plan_notices(
     updates: list[ItemUpdate] = []
     for item in items:
         if item.due_at is None:
-            issues.append(ItemIssue(item.table, item.row_id, "due_at", item.due_at,
-                                    f"{item.code} 没有截止时间，无法判断是否逾期；请补充相关日期。"))
+            issues.append(
+                ItemIssue(
+                    item.table,
+                    item.row_id,
+                    "due_at",
+                    item.due_at,
+                    f"{item.code} 没有截止时间，无法判断是否逾期；请补充相关日期。",
+                )
+            )
             continue
         problem = _assignee_issue(item, org)
         if problem is not None:

@@ -48,6 +48,21 @@ def to_local(dt: datetime) -> datetime:
     return dt.astimezone(TZ)
 
 
+def _as_date(raw: object) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    return date.fromisoformat(str(raw).strip()[:10])
+
+
+def _truthy(raw: object) -> bool:
+    """Checkbox values as NocoDB or a CSV may give them (``"false"`` is not true)."""
+    if isinstance(raw, str):
+        return raw.strip().lower() in {"true", "1", "yes", "y", "是", "✓"}
+    return bool(raw)
+
+
 def _midnight(d: date) -> datetime:
     return datetime.combine(d, time(0, 0))
 
@@ -69,15 +84,13 @@ class WorkCalendar:
         for row in rows:
             raw = row.get("date")
             try:
-                d = raw if isinstance(raw, date) and not isinstance(raw, datetime) else (
-                    date.fromisoformat(str(raw).strip()[:10])
-                )
+                d = _as_date(raw)
             except ValueError:
                 warnings.append(
                     f"工作日历中日期 {raw!r} 无法识别（应为 YYYY-MM-DD），该行已忽略，请修改。"
                 )
                 continue
-            days[d] = bool(row.get("is_workday"))
+            days[d] = _truthy(row.get("is_workday"))
         return cls(days), warnings
 
     def is_workday(self, d: date) -> bool:
@@ -115,7 +128,7 @@ class WorkCalendar:
             cur += _DAY
         raise ValueError(f"no workday within {_MAX_DAYS} days after {d}; check the Calendar table")
 
-    def add_workdays(self, start: datetime, n: int | float) -> datetime:
+    def add_workdays(self, start: datetime, n: float) -> datetime:
         """``start`` moved by ``n`` workdays on the workday clock (module docstring)."""
         local = to_local(start)
         if n == 0:

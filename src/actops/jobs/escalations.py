@@ -1,0 +1,324 @@
+"""Escalations (ESC-1..5, RPT-1..3, ACT-3, APR-4): remind, escalate, one digest per person.
+
+rows → typed records → open items (pure) → notices and ladder fields (pure) → outbox rows
+and row updates in batches → pending outbox rows sent as digests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from actops.outbox import SendReport, enqueue, existing_keys, outbox_rows, send_pending
+from actops.records import Issue, Record
+from actops.rules.escalation import (
+    Digest, ItemIssue, ItemKind, ItemUpdate, Notice, OpenItem, Org, Person, Policy,
+    build_digests, due_for, plan_notices,
+)
+from actops.rules.reports import ReportRow, late_report_plan
+from actops.rules.workdays import TZ, WorkCalendar, to_local
+from actops.runlog import RunLog, new_run_id
+from actops.store import Store
+
+FLOW = "escalations"
+LATE_FLAG_PREFIX = "连续逾期提交报告"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where open items of one kind live, and which fields mean who and when."""
+
+    table: str
+    kind: ItemKind
+    where: tuple[tuple[Any, ...], ...]
+    assignee: str  # field with the employee code
+    due: str | None  # field holding the due time (written back when we compute it)
+
+
+SOURCES = (
+    Source("approval_steps", ItemKind.APPROVAL, (("status", "eq", "待审批"),), "assignee", "due_at"),
+    Source("approval_requests", ItemKind.POSTHOC, (("emergency", "checked"), ("posthoc_done_at", "blank")), "applicant", "posthoc_due_at"),
+    Source("reports", ItemKind.REPORT, (("submitted_at", "blank"),), "employee", "due_at"),
+    Source("meetings", ItemKind.MINUTES, (("minutes_submitted_at", "blank"),), "recorder", "minutes_due_at"),
+    Source("action_items", ItemKind.ACTION, (("status", "anyof", "未开始,进行中"),), "owner", None),
+    Source("stage_gates", ItemKind.GATE, (("status", "eq", "待召开"),), "owner", "due_at"),
+    Source("problems", ItemKind.PROBLEM, (("status", "anyof", "待处理,处理中"),), "owner", None),
+)
+
+
+@dataclass
+class Inputs:
+    now: datetime
+    policy: Policy
+    cal: WorkCalendar
+    org: Org
+    warnings: list[str]
+    open_rows: dict[str, list[Record]]  # source table → valid open records
+    issues: list[Issue]  # rows that failed validation
+    activities: dict[str, Record]
+    request_titles: dict[str, str]
+    reports_all: list[Record]
+    employees: list[Record]
+    specs: Mapping[str, Any]  # table name → TableSpec (for titles in issues)
+
+
+@dataclass
+class Plan:
+    notices: list[Notice] = field(default_factory=list)
+    new_notices: list[Notice] = field(default_factory=list)  # above the level stored on the row
+    issues: list[Issue] = field(default_factory=list)
+    row_updates: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    items: int = 0
+
+    def update(self, table: str, row_id: int, **values: Any) -> None:
+        self.row_updates.setdefault(table, {}).setdefault(row_id, {}).update(values)
+
+
+# ----------------------------------------------------------------------------- load (I/O)
+
+def load(store: Store, now: datetime) -> Inputs:
+    policy, warnings = Policy.from_settings(store.settings())
+    cal, cal_warn = WorkCalendar.from_rows(store.table("calendar").rows(fields=["date", "is_workday"]))
+    warnings += cal_warn
+    emps, issues = store.table("employees").read()
+    depts, dissues = store.table("departments").read()
+    issues += dissues
+    gm_setting = store.settings().get("general_manager") or None
+    org = build_org(emps, depts, gm_setting)
+    open_rows: dict[str, list[Record]] = {}
+    for src in SOURCES:
+        bound = store.table(src.table)
+        recs, probs = bound.read(bound.where(*src.where))
+        open_rows[src.table] = recs
+        issues += probs
+    acts, _ = store.table("activities").read(fields=["code", "name", "start_date", "end_date"])
+    reqs = store.table("approval_requests").rows(
+        store.table("approval_requests").where(("status", "eq", "审批中")), fields=["code", "title", "kind"])
+    reports_all, rprobs = store.table("reports").read(
+        fields=["code", "employee", "kind", "period_start", "due_at", "submitted_at", "late_reason", "late", "flag"])
+    issues += [p for p in rprobs if p.row_id not in {r.Id for r in open_rows["reports"]}]
+    specs = {b.name: b for b in store.specs}
+    return Inputs(
+        now=now, policy=policy, cal=cal, org=org, warnings=warnings, open_rows=open_rows,
+        issues=_dedupe(issues), activities={a.code: a for a in acts},
+        request_titles={r["code"]: f"{r.get('kind') or ''} {r.get('title') or ''}".strip() for r in reqs},
+        reports_all=reports_all, employees=emps,
+        specs={t.name: t for b in specs.values() for t in b.tables},
+    )
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    seen, out = set(), []
+    for i in issues:
+        k = (i.table, i.row_id, i.field, i.reason)
+        if k not in seen:
+            seen.add(k)
+            out.append(i)
+    return out
+
+
+def build_org(emps: list[Record], depts: list[Record], gm: str | None) -> Org:
+    people = {
+        e.code: Person(code=e.code, name=e.name, manager=e.manager, department=e.department, email=e.email,
+                       wecom_id=e.wecom_id, channel=e.channel or "邮件", locale=e.locale or "zh-CN",
+                       active=bool(e.active))
+        for e in emps
+    }
+    if not gm:
+        gms = sorted(e.code for e in emps if "总经理" in e.roles and e.active)
+        gm = gms[0] if gms else None
+    return Org(people=people, dept_heads={d.code: d.head for d in depts if d.head}, general_manager=gm)
+
+
+# ----------------------------------------------------------------------------- plan (pure)
+
+def _day_end(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=TZ) + timedelta(days=1)
+
+
+def open_item(src: Source, rec: Record, inp: Inputs) -> tuple[OpenItem | None, str | None, str | None]:
+    """(item, computed due to write back or None, reason when no due time can be found)."""
+    p = inp.policy
+    due: datetime | None = getattr(rec, src.due) if src.due else None
+    computed: datetime | None = None
+    title, urgent = "", False
+    assignee = getattr(rec, src.assignee)
+    if src.kind is ItemKind.APPROVAL:
+        assignee = rec.delegate or rec.assignee  # APR-5: the deputy acts while the approver is away
+        title = f"{inp.request_titles.get(rec.request, rec.request)} · 第{rec.seq}步 {rec.role}"
+        if due is None and rec.opened_at:
+            computed = due_for(ItemKind.APPROVAL, rec.opened_at, inp.cal, p)
+    elif src.kind is ItemKind.POSTHOC:
+        title, urgent = f"{rec.kind} {rec.title}（总监特批，需补办完整审批）", True
+        base = rec.decided_at or rec.submitted_at
+        if due is None and base:
+            computed = due_for(ItemKind.POSTHOC, base, inp.cal, p)
+    elif src.kind is ItemKind.REPORT:
+        title = f"{rec.kind} {rec.period_start}"
+        if due is None and rec.period_start:
+            computed = due_for(ItemKind.REPORT, rec.period_start, inp.cal, p, report_kind=rec.kind)
+    elif src.kind is ItemKind.MINUTES:
+        title = f"{rec.title} 会议纪要"
+        if due is None and rec.held_at:
+            computed = due_for(ItemKind.MINUTES, rec.held_at, inp.cal, p)
+    elif src.kind is ItemKind.ACTION:
+        title = rec.title
+        due = _day_end(rec.due_date) if rec.due_date else None
+    elif src.kind is ItemKind.GATE:
+        act = inp.activities.get(rec.activity)
+        title = f"{act.name if act else rec.activity} · {rec.gate}"
+        if due is None and act is not None and rec.gate in ("启动会", "结项验收"):
+            base = act.start_date if rec.gate == "启动会" else act.end_date
+            if base:
+                computed = due_for(ItemKind.GATE, base, inp.cal, p, gate_kind=rec.gate)
+    elif src.kind is ItemKind.PROBLEM:
+        if rec.due_date is None:
+            return None, None, None  # no deadline set: nothing can be overdue
+        title = (rec.description or "")[:80]
+        due = _day_end(rec.due_date)
+    item = OpenItem(
+        kind=src.kind, table=src.table, row_id=rec.Id, code=rec.code, title=title, assignee=assignee,
+        due_at=due or computed, urgent=urgent, escalation_level=getattr(rec, "escalation_level", None) or 0,
+        next_escalation_at=getattr(rec, "next_escalation_at", None),
+    )
+    return item, computed, None
+
+
+def plan(inp: Inputs) -> Plan:
+    out = Plan(warnings=list(inp.warnings))
+    items: list[OpenItem] = []
+    for src in SOURCES:
+        for rec in inp.open_rows[src.table]:
+            item, computed, _ = open_item(src, rec, inp)
+            if item is None:
+                continue
+            items.append(item)
+            if computed is not None and src.due:
+                out.update(src.table, rec.Id, **{src.due: computed})
+    out.items = len(items)
+    unknown = inp.cal.unknown_in(inp.now.date() - timedelta(days=60), inp.now.date() + timedelta(days=60))
+    if unknown:
+        out.warnings.append(
+            f"工作日历缺少 {unknown[0]} 至 {unknown[-1]} 之间的 {len(unknown)} 天，已按周一至周五计算；请在「工作日历」表补充。")
+    notices, item_issues, updates = plan_notices(items, inp.now, inp.cal, inp.org, inp.policy)
+    out.notices = notices
+    stored = {(i.table, i.row_id): i.escalation_level for i in items}
+    out.new_notices = [n for n in notices if n.rung > stored[(n.item.table, n.item.row_id)]]
+    for u in updates:
+        out.update(u.table, u.row_id, escalation_level=u.escalation_level, next_escalation_at=u.next_escalation_at)
+    by_table = {s.table: s for s in SOURCES}
+    out.issues = list(inp.issues) + [_issue(i, by_table[i.table], inp) for i in item_issues]
+    _plan_late_reports(inp, out)
+    return out
+
+
+def _issue(i: ItemIssue, src: Source, inp: Inputs) -> Issue:
+    spec = inp.specs[i.table]
+    name = src.assignee if i.field == "assignee" else (src.due or i.field)
+    try:
+        title = spec.field(name).zh
+    except KeyError:
+        title = name
+    return Issue(spec.zh, i.row_id, title, i.value, i.reason)
+
+
+def _plan_late_reports(inp: Inputs, out: Plan) -> None:
+    rows = [ReportRow(row_id=r.Id, employee=r.employee, kind=r.kind, period_start=r.period_start,
+                      due_at=r.due_at or due_for(ItemKind.REPORT, r.period_start, inp.cal, inp.policy, report_kind=r.kind),
+                      submitted_at=r.submitted_at, late_reason=r.late_reason, late=r.late, flag=r.flag)
+            for r in inp.reports_all]
+    updates, streaks, flagged = late_report_plan(rows, inp.policy.late_streak_limit, inp.now)
+    for u in updates:
+        out.update("reports", u.pop("Id"), **u)
+    for e in inp.employees:
+        streak = streaks.get(e.code)
+        if streak is None:
+            continue
+        flags = [f for f in (e.eval_flags or "").splitlines() if f and not f.startswith(LATE_FLAG_PREFIX)]
+        if e.code in flagged:
+            flags.append(f"{LATE_FLAG_PREFIX}{streak}次（RPT-1），请在下次考评中关注")
+        new_flags = "\n".join(flags) or None
+        change: dict[str, Any] = {}
+        if (e.late_streak or 0) != streak:
+            change["late_streak"] = streak
+        if new_flags != (e.eval_flags or None):
+            change["eval_flags"] = new_flags
+        if change:
+            out.update("employees", e.Id, **change)
+
+
+# ----------------------------------------------------------------------------- apply (I/O)
+
+@dataclass
+class Result:
+    run_id: str
+    status: str
+    plan: Plan
+    enqueued: int = 0
+    sent: SendReport = field(default_factory=SendReport)
+    would_send: list[Digest] = field(default_factory=list)
+
+
+def run(
+    store: Store,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    channels: Mapping[str, Any] | None = None,
+    log: Callable[[str], None] = lambda s: None,
+) -> Result:
+    from actops.render import render_digest
+
+    now = to_local(now)
+    runlog = RunLog(None if dry_run else store, FLOW, new_run_id(FLOW, now), now)
+    runlog.start()
+    try:
+        inp = load(store, now)
+        p = plan(inp)
+        runlog.issues, runlog.warnings = p.issues, p.warnings
+        result = Result(runlog.run_id, "ok", p)
+        outbox = store.table("outbox")
+        rows = outbox_rows(p.new_notices, inp.org, runlog.run_id, now, inp.policy)
+        if dry_run:
+            fresh = set(r["dedupe_key"] for r in rows) - existing_keys(outbox, [r["dedupe_key"] for r in rows])
+            keep = {r["dedupe_key"].rsplit(":", 1)[0] for r in rows if r["dedupe_key"] in fresh}
+            result.would_send = build_digests([n for n in p.new_notices if n.dedupe_key in keep], inp.org, now, inp.policy)
+            result.status = "dry-run"
+            return result
+        # Outbox first, then the ladder fields: a crash in between re-plans the same
+        # notices, and their dedupe keys make the second enqueue a no-op.
+        new = enqueue(outbox, rows)
+        result.enqueued = len(new)
+        runlog.wrote("outbox", len(new))
+        for table, changes in p.row_updates.items():
+            n = store.table(table).update([{"Id": rid, **vals} for rid, vals in changes.items()])
+            runlog.wrote(table, n)
+        _mark_issues(store, p, inp)
+        result.sent = send_pending(outbox, channels or {}, inp.org, now, inp.policy,
+                                   lambda d, t: render_digest(d, t), runlog.run_id)
+        runlog.wrote("outbox", len(result.sent.messages))
+        runlog.stats = {
+            "open_items": p.items, "notices_new": len(p.new_notices), "enqueued": len(new),
+            "messages_sent": len(result.sent.messages), "send_failures": len(result.sent.failures),
+            "deferred_quiet_hours": result.sent.deferred, "issues": len(p.issues), "api_calls": store.api.total_calls,
+        }
+        for who, ch, err in result.sent.failures:
+            runlog.warnings.append(f"发送给 {who} 的{ch}消息失败：{err}")
+        result.status = runlog.finish(to_local(datetime.now(TZ)))
+        return result
+    except Exception:
+        runlog.finish(to_local(datetime.now(TZ)), failed=True)
+        raise
+
+
+def _mark_issues(store: Store, p: Plan, inp: Inputs) -> None:
+    """Put each issue on its row; clear notes of open rows that are fine now. Unchanged notes cost nothing."""
+    by_table: dict[str, list[Issue]] = {}
+    for i in p.issues:
+        by_table.setdefault(i.table, []).append(i)
+    for src in SOURCES:
+        bound = store.table(src.table)
+        bound.mark_issues(by_table.get(bound.spec.zh, []), inp.open_rows[src.table])

@@ -1,0 +1,197 @@
+"""Escalations end to end on real NocoDB, a real SMTP server and a WeCom receiver."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from actops.channels import EmailChannel, WeComChannel
+from actops.jobs import escalations
+from actops.rules.workdays import TZ, prc_calendar_rows
+
+TABLES = {"settings", "calendar", "departments", "employees", "activities", "approval_requests",
+          "approval_steps", "reports", "meetings", "action_items", "stage_gates", "problems",
+          "outbox", "run_log"}
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+def company(store, *, extra_people=()):
+    store.table("calendar").create_missing(prc_calendar_rows([2026]))
+    store.table("departments").create([{"code": "D01", "name": "市场部", "head": "E2"}])
+    people = [
+        {"code": "E1", "name": "总经理", "department": "D01", "roles": "总经理", "email": "e1@corp.test"},
+        {"code": "E2", "name": "部门负责人", "department": "D01", "manager": "E1", "roles": "部门负责人", "email": "e2@corp.test"},
+        {"code": "E3", "name": "主管", "department": "D01", "manager": "E2", "roles": "主管", "email": "e3@corp.test"},
+        {"code": "E4", "name": "员工甲", "department": "D01", "manager": "E3", "roles": "员工", "email": "e4@corp.test",
+         "wecom_id": "zhangsan", "channel": "邮件和企业微信"},
+        *extra_people,
+    ]
+    store.table("employees").create([{**p, "active": True} for p in people])
+
+
+def step(code, assignee, opened, request="AP-1", **kw):
+    return {"code": code, "request": request, "seq": 1, "role": "主管", "assignee": assignee,
+            "status": "待审批", "opened_at": opened, **kw}
+
+
+def channels(smtp, wecom, smtp_port=None):
+    return {"email": EmailChannel(host="127.0.0.1", port=smtp_port or smtp.port, sender="actops@corp.test"),
+            "wecom": WeComChannel(wecom.url)}
+
+
+@pytest.mark.req("ESC-1", "ESC-2", "ESC-3", "ORG-2")
+def test_ladder_across_national_day_each_rung_once(make_store, smtp, wecom):
+    store = make_store(TABLES, suffix="ladder-")
+    company(store)
+    store.table("approval_requests").create([{"code": "AP-1", "kind": "采购", "title": "展台搭建采购", "applicant": "E4", "status": "审批中"}])
+    store.table("approval_steps").create([step("AP-1-S1", "E4", at("2026-09-30T15:00"))])
+    ch = channels(smtp, wecom)
+    smtp.clear()
+
+    def run(when):
+        before = len(smtp.messages)
+        escalations.run(store, at(when), channels=ch)
+        return [m["to"][0] for m in smtp.messages[before:]]
+
+    assert run("2026-10-08T10:00") == []  # holiday week does not count: due Fri 10-09 15:00
+    row = store.table("approval_steps").rows()[0]
+    assert row["due_at"].startswith("2026-10-09 07:00:00")  # 15:00 in Shanghai, stored as UTC
+    assert run("2026-10-09T16:00") == ["e4@corp.test"]  # rung 1: reminder to the assignee
+    assert run("2026-10-09T17:00") == []  # rerun: nothing twice
+    assert run("2026-10-10T16:00") == ["e3@corp.test"]  # Sat 10-10 is a 调休 workday: manager
+    assert run("2026-10-11T16:00") == []  # Sunday: ladder waits
+    assert run("2026-10-12T16:00") == ["e1@corp.test"]  # general manager
+    assert run("2026-10-13T16:00") == []
+    row = store.table("approval_steps").rows()[0]
+    assert row["escalation_level"] == 3
+    sent = store.table("outbox").rows()
+    assert len(sent) == 4 and {r["status"] for r in sent} == {"sent"}  # e-mail ×3 + WeCom ×1 for E4
+    assert len({r["dedupe_key"] for r in sent}) == 4
+    logs = store.table("run_log").rows()
+    assert len(logs) == 7 and all(r["status"] in ("ok", "partial") for r in logs)
+
+
+@pytest.mark.req("ESC-5", "RPT-2", "RPT-3", "SEC-3")
+def test_one_digest_per_person_escaped_markup_on_both_channels(make_store, smtp, wecom):
+    store = make_store(TABLES, suffix="digest-")
+    company(store)
+    store.table("approval_requests").create([{"code": "AP-9", "kind": "费用", "title": "<script>alert(1)</script>**加粗**[链接](http://x)", "applicant": "E4", "status": "审批中"}])
+    store.table("approval_steps").create([step("AP-9-S1", "E4", at("2026-11-02T09:00"), request="AP-9")])
+    store.table("action_items").create([{"code": "AI-1", "title": "<b>提交</b>展会物料清单", "owner": "E4", "due_date": "2026-11-05", "status": "进行中"}])
+    store.table("meetings").create([{"code": "MT-1", "title": "启动会", "held_at": at("2026-11-03T10:00"), "recorder": "E4"}])
+    smtp.clear()
+    wecom.received.clear()
+    escalations.run(store, at("2026-11-09T10:00"), channels=channels(smtp, wecom))
+    mails = smtp.to("e4@corp.test")
+    assert len(mails) == 1  # three items, one digest
+    html = mails[0]["html"]
+    assert "&lt;script&gt;" in html and "<script>" not in html and "&lt;b&gt;提交" in html
+    assert "AP-9-S1" in html and "AI-1" in html and "MT-1" in html
+    assert len(wecom.received) == 1
+    md = wecom.received[0]["json"]["markdown"]["content"]
+    assert "\\*\\*加粗\\*\\*" in md and "<script>" not in md and "<@zhangsan>" in md
+    # The manager hears of E4's items only at rung 2: once, in one digest.
+    assert len(smtp.to("e3@corp.test")) == 1
+
+
+@pytest.mark.req("ESC-2", "SEC-4")
+def test_smtp_down_keeps_rows_pending_then_sends_each_once(make_store, smtp, wecom):
+    store = make_store(TABLES, suffix="smtpdown-")
+    company(store)
+    store.table("approval_requests").create([{"code": "AP-2", "kind": "采购", "title": "音响租赁", "applicant": "E3", "status": "审批中"}])
+    store.table("approval_steps").create([step("AP-2-S1", "E3", at("2026-11-02T09:00"), request="AP-2")])
+    smtp.clear()
+    down = {"email": EmailChannel(host="127.0.0.1", port=1, sender="actops@corp.test")}
+    r = escalations.run(store, at("2026-11-05T10:00"), channels=down)
+    assert r.sent.failures and not smtp.messages
+    rows = store.table("outbox").rows()
+    assert {r["status"] for r in rows} == {"pending"}
+    assert all(r["last_error"] and r["attempts"] == 1 for r in rows)
+    assert "失败" in store.table("run_log").rows()[-1]["issues"]
+
+    up = channels(smtp, wecom)
+    escalations.run(store, at("2026-11-05T10:30"), channels=up)
+    escalations.run(store, at("2026-11-05T11:00"), channels=up)
+    # Due Wed 11-04 09:00, so by Thu 10:00 both the reminder and the manager rung are owed.
+    assert sorted(m["to"][0] for m in smtp.messages) == ["e2@corp.test", "e3@corp.test"]
+    assert {r["status"] for r in store.table("outbox").rows()} == {"sent"}
+
+
+@pytest.mark.req("ESC-1", "ESC-4")
+def test_bad_rows_are_reported_on_the_row_and_the_rest_is_sent(make_store, smtp, wecom):
+    store = make_store(TABLES, suffix="bad-")
+    company(store, extra_people=[{"code": "E9", "name": "无地址", "department": "D01", "manager": "E3"}])
+    store.table("approval_requests").create([{"code": "AP-3", "kind": "采购", "title": "场地", "applicant": "E3", "status": "审批中"}])
+    steps = store.table("approval_steps")
+    steps.create([
+        step("S-OK", "E4", at("2026-11-02T09:00"), request="AP-3"),
+        step("S-NOBODY", None, at("2026-11-02T09:00"), request="AP-3"),
+        step("S-NOADDR", "E9", at("2026-11-02T09:00"), request="AP-3"),
+    ])
+    # A garbage due date typed in the grid (NocoDB keeps it as "Invalid Date").
+    steps.table.create([{steps.title("code"): "S-GARBAGE", steps.title("request"): "AP-3", steps.title("seq"): 1,
+                         steps.title("role"): "主管", steps.title("assignee"): "E4", steps.title("status"): "待审批",
+                         steps.title("due_at"): "garbage"}], key=steps.title("code"))
+    smtp.clear()
+    r = escalations.run(store, at("2026-11-05T10:00"), channels=channels(smtp, wecom))
+    where = {(i.row_id, i.field) for i in r.plan.issues}
+    ids = {row["code"]: row["Id"] for row in steps.rows(fields=["code"])}
+    assert (ids["S-NOBODY"], "审批人") in where
+    assert (ids["S-NOADDR"], "审批人") in where
+    assert (ids["S-GARBAGE"], "截止时间") in where
+    assert r.status == "partial"
+    notes = {row["code"]: row.get("data_issue") for row in steps.rows(fields=["code", "data_issue"])}
+    assert notes["S-NOBODY"] and notes["S-NOADDR"] and notes["S-GARBAGE"] and notes["S-OK"] is None
+    # S-OK is a day past its due time: the reminder to E4 and the manager rung to E3.
+    assert sorted(m["to"][0] for m in smtp.messages) == ["e3@corp.test", "e4@corp.test"]
+    assert all("S-OK" in m["html"] and "S-NOBODY" not in m["html"] for m in smtp.messages)
+    # A rerun changes nothing: same notes are not rewritten, nothing is sent again.
+    calls_before = store.api.calls.copy()
+    escalations.run(store, at("2026-11-05T10:30"), channels=channels(smtp, wecom))
+    writes = (store.api.calls["PATCH"] - calls_before["PATCH"], store.api.calls["POST"] - calls_before["POST"])
+    assert writes == (1, 1)  # the run log row: one insert, one update
+    assert len(smtp.messages) == 2
+
+
+@pytest.mark.req("ESC-5")
+def test_quiet_hours_hold_non_urgent_and_let_urgent_through(make_store, smtp, wecom):
+    store = make_store(TABLES, suffix="quiet-")
+    company(store)
+    store.table("approval_requests").create([
+        {"code": "AP-5", "kind": "采购", "title": "普通", "applicant": "E4", "status": "审批中"},
+        {"code": "AP-6", "kind": "紧急采购", "title": "紧急", "applicant": "E3", "status": "已通过", "emergency": True,
+         "emergency_by": "E2", "decided_at": at("2026-11-04T09:00")},  # post-hoc due Mon 11-09 09:00
+    ])
+    store.table("approval_steps").create([step("AP-5-S1", "E4", at("2026-11-05T09:00"), request="AP-5")])
+    smtp.clear()
+    escalations.run(store, at("2026-11-09T22:00"), channels=channels(smtp, wecom))
+    assert [m["to"] for m in smtp.messages] == [["e3@corp.test"]]  # post-hoc approval is urgent
+    escalations.run(store, at("2026-11-10T08:30"), channels=channels(smtp, wecom))
+    assert [m["to"] for m in smtp.messages[1:]] == [["e4@corp.test"]]  # held one, sent at 08:30
+
+
+@pytest.mark.req("RPT-1", "EVA-6")
+def test_late_reports_flag_rows_and_streak_reaches_evaluation(make_store, smtp, wecom):
+    store = make_store(TABLES, suffix="late-")
+    company(store)
+    from datetime import date, timedelta
+
+    reports = [
+        {"code": f"R{w}", "employee": "E4", "kind": "周报", "period_start": start.isoformat(),
+         "submitted_at": datetime.combine(start + timedelta(days=8), datetime.min.time(), TZ).replace(hour=10),
+         "late_reason": "展会出差" if w == 1 else None}
+        # weeks of 10-12, 10-19, 10-26: each due the next Monday 18:00, submitted on Tuesday
+        for w, start in enumerate((date(2026, 10, 12), date(2026, 10, 19), date(2026, 10, 26)), 1)
+    ]
+    store.table("reports").create(reports)
+    r = escalations.run(store, at("2026-11-06T10:00"), channels=channels(smtp, wecom))
+    rows = {x["code"]: x for x in store.table("reports").rows()}
+    assert rows["R1"]["late"] and not rows["R1"].get("flag")  # late with a reason
+    assert rows["R2"]["late"] and rows["R2"]["flag"] == "逾期未说明原因"
+    emp = {e["code"]: e for e in store.table("employees").rows()}
+    assert emp["E4"]["late_streak"] == 3 and "连续逾期提交报告3次" in emp["E4"]["eval_flags"]
+    assert r.status in ("ok", "partial")
