@@ -2,14 +2,51 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
+
 from rich.console import Console
 
+from actops import config
 from actops.nocodb import Api
 
 
 def run_demo_flows(console: Console, api: Api) -> None:
+    from actops.catcher import MailCatcher, WeComReceiver
+    from actops.channels import EmailChannel, WeComChannel, channels_from_env
     from actops.checks import check_all
+    from actops.jobs import escalations
+    from actops.rules.workdays import TZ
     from actops.store import Store
 
-    issues = check_all(Store(api), mark=True)
+    store = Store(api)
+    issues = check_all(store, mark=True)
     console.print(f"data check: {len(issues)} rows need attention (see 「数据问题」 on each row)")
+
+    channels = channels_from_env()
+    started = []
+    data = config.repo_root() / ".actops"
+    if "email" not in channels:
+        catcher = MailCatcher(folder=data / "mail").start()
+        started.append(catcher)
+        channels["email"] = EmailChannel(host="127.0.0.1", port=catcher.port, sender="actops@demo.local")
+        console.print(f"no SMTP_HOST set: mails go to a local catcher, written to {data / 'mail'}/*.eml")
+    if "wecom" not in channels:
+        rx = WeComReceiver(folder=data / "wecom").start()
+        started.append(rx)
+        channels["wecom"] = WeComChannel(rx.url)
+        console.print(f"no WECOM_WEBHOOK_URL set: WeCom messages are written to {data / 'wecom'}/*.md")
+    try:
+        result = escalations.run(store, datetime.now(TZ), channels=channels)
+    finally:
+        for s in started:
+            s.stop()
+    p = result.plan
+    console.print(f"escalations: {p.items} open items, {len(p.new_notices)} new notices, "
+                  f"{len(result.sent.messages)} messages sent, {len(p.issues)} rows reported")
+    per = Counter(who for who, _, _ in result.sent.messages)
+    names = {e.code: e.name for e in store.table("employees").read(fields=["code", "name"])[0]}
+    for who, n in per.most_common(8):
+        console.print(f"  {names.get(who, who)}（{who}）: {n} message(s)")
+    if len(per) > 8:
+        console.print(f"  … and {len(per) - 8} more people; every message is a row in 消息发件箱")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
@@ -131,8 +130,19 @@ def _reject_invalid(v: Any) -> Any:
     return v
 
 
-@cache
+_MODELS: dict[int, tuple[TableSpec, type[Record]]] = {}
+_ADAPTERS: dict[tuple[int, str], Any] = {}
+
+
 def model_for(spec: TableSpec) -> type[Record]:
+    # Keyed by identity: specs hold seed rows (dicts), so they are not hashable.
+    hit = _MODELS.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        hit = _MODELS[id(spec)] = (spec, _build_model(spec))
+    return hit[1]
+
+
+def _build_model(spec: TableSpec) -> type[Record]:
     fields: dict[str, Any] = {}
     for f in spec.fields:
         ann, default = _annotation(f)
@@ -168,7 +178,8 @@ def from_row(spec: TableSpec, row: dict[str, Any], titles: dict[str, str] | None
             issues.append(Issue(spec.zh, row.get("Id"), fspec.zh if fspec else name, data.get(name) if name else None, _reason(err)))
         return None, issues
     for f in spec.fields:
-        if f.required and getattr(rec, f.name) in (None, (), ""):
+        # Only fields that were read: a read with a field subset cannot judge the others.
+        if f.required and titles.get(f.name, f.zh) in row and getattr(rec, f.name) in (None, (), ""):
             what = "缺少必填的关联" if f.type == "ref" else "必填项为空"
             issues.append(Issue(spec.zh, rec.Id, f.zh, None, f"{what}，请在该行补填「{f.zh}」"))
     return (None if issues else rec), issues
@@ -233,12 +244,13 @@ def _out_value(f: FieldSpec, v: Any) -> Any:
     return v
 
 
-@cache
 def _field_adapter(spec: TableSpec, name: str):
     from pydantic import TypeAdapter
 
-    ann, _ = _annotation(spec.field(name))
-    return TypeAdapter(ann)
+    key = (id(model_for(spec)), name)
+    if key not in _ADAPTERS:
+        _ADAPTERS[key] = TypeAdapter(_annotation(spec.field(name))[0])
+    return _ADAPTERS[key]
 
 
 def check_values(spec: TableSpec, values: dict[str, Any], row_id: int | None = None) -> list[Issue]:

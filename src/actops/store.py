@@ -11,6 +11,7 @@ from typing import Any
 
 from actops.errors import RecordValidationError, SchemaError
 from actops.nocodb import Api, Base, Table
+from actops.nocodb._base import short_name
 from actops.records import Issue, Record, check_values, to_row, validate_rows
 from actops.schema.spec import BaseSpec, TableSpec, load_schema
 from actops.schema.sync import base_title
@@ -132,10 +133,7 @@ class Store:
                     f"base {base_title(spec, self.prefix)!r} does not exist in NocoDB at {self.api.url}; "
                     "run `actops schema apply`"
                 )
-            tables = {}
-            for t in base.tables():
-                tn = t.get("table_name", "")
-                tables[tn.split("___", 1)[1] if "___" in tn else tn] = t
+            tables = {short_name(t.get("table_name", "")): t for t in base.tables(expect={t.name for t in spec.tables}, settle=1)}
             self._bases[spec.name] = (base, tables)
         return self._bases[spec.name]
 

@@ -7,13 +7,27 @@ if TYPE_CHECKING:
     from actops.nocodb._table import Table
 
 
+def short_name(table_name: str) -> str:
+    """Our table name from NocoDB's physical one (``nc_xxxx___employees`` → ``employees``)."""
+    return table_name.split("___", 1)[1] if "___" in table_name else table_name
+
+
 class Base:
     def __init__(self, api: Api, base_id: str) -> None:
         self.api = api
         self.id = base_id
 
-    def tables(self) -> list[dict[str, Any]]:
-        return self.api.request("GET", f"/api/v2/meta/bases/{self.id}/tables", params={"limit": 1000})["list"]
+    def tables(self, expect: set[str] | None = None, settle: int = 4) -> list[dict[str, Any]]:
+        """List tables. With ``expect`` (short table names), re-list a few times while some
+        are missing: right after a burst of creates NocoDB has been seen (rarely) to list a
+        base without its newest tables, and a wrong "missing" would create a duplicate."""
+        for attempt in range(settle + 1):
+            found = self.api.request("GET", f"/api/v2/meta/bases/{self.id}/tables", params={"limit": 1000})["list"]
+            if not expect or expect <= {short_name(t.get("table_name", "")) for t in found}:
+                return found
+            if attempt < settle:
+                self.api._sleep(0.5 * (attempt + 1))
+        return found
 
     def table(self, table_id: str, title: str | None = None) -> Table:
         from actops.nocodb._table import Table

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actops.nocodb import Api, Base, Table
+from actops.nocodb._base import short_name
 from actops.schema.spec import BaseSpec, FieldSpec, FormSpec, TableSpec, ViewSpec
 
 VIEW_GRID, VIEW_FORM = 3, 1
@@ -85,7 +86,7 @@ def plan(api: Api, specs: Iterable[BaseSpec], prefix: str = "", only: set[str] |
         if base is None:
             p.changes.append(Change("create base", base_title(spec, prefix), _deferred_base(api, spec, prefix, tables)))
             continue
-        existing = {_short_name(t.get("table_name", "")): t for t in base.tables()}
+        existing = {short_name(t.get("table_name", "")): t for t in base.tables(expect={t.name for t in tables})}
         for tspec in tables:
             if tspec.name not in existing:
                 p.changes.append(Change("create table", f"{spec.zh}/{tspec.zh}", _create_table_fn(base, tspec)))
@@ -93,10 +94,6 @@ def plan(api: Api, specs: Iterable[BaseSpec], prefix: str = "", only: set[str] |
             table = base.table(existing[tspec.name]["id"], existing[tspec.name]["title"])
             _plan_table(p, table, tspec)
     return p
-
-
-def _short_name(table_name: str) -> str:
-    return table_name.split("___", 1)[1] if "___" in table_name else table_name
 
 
 def _deferred_base(api: Api, spec: BaseSpec, prefix: str, tables: list[TableSpec]) -> Callable[[], None]:
