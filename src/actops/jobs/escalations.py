@@ -80,16 +80,22 @@ class Plan:
 # ----------------------------------------------------------------------------- load (I/O)
 
 def load(store: Store, now: datetime) -> Inputs:
-    policy, warnings = Policy.from_settings(store.settings())
+    settings = store.settings()
+    policy, warnings = Policy.from_settings(settings)
     cal, cal_warn = WorkCalendar.from_rows(store.table("calendar").rows(fields=["date", "is_workday"]))
     warnings += cal_warn
     emps, issues = store.table("employees").read()
     depts, dissues = store.table("departments").read()
     issues += dissues
-    gm_setting = store.settings().get("general_manager") or None
+    gm_setting = settings.get("general_manager") or None
     org = build_org(emps, depts, gm_setting)
-    open_rows: dict[str, list[Record]] = {}
+    # Reports are read whole once: the late streaks need the history, the ladder the open ones.
+    reports_all, rprobs = store.table("reports").read()
+    issues += rprobs
+    open_rows: dict[str, list[Record]] = {"reports": [r for r in reports_all if r.submitted_at is None]}
     for src in SOURCES:
+        if src.table in open_rows:
+            continue
         bound = store.table(src.table)
         recs, probs = bound.read(bound.where(*src.where))
         open_rows[src.table] = recs
@@ -97,9 +103,6 @@ def load(store: Store, now: datetime) -> Inputs:
     acts, _ = store.table("activities").read(fields=["code", "name", "start_date", "end_date"])
     reqs = store.table("approval_requests").rows(
         store.table("approval_requests").where(("status", "eq", "审批中")), fields=["code", "title", "kind"])
-    reports_all, rprobs = store.table("reports").read(
-        fields=["code", "employee", "kind", "period_start", "due_at", "submitted_at", "late_reason", "late", "flag"])
-    issues += [p for p in rprobs if p.row_id not in {r.Id for r in open_rows["reports"]}]
     specs = {b.name: b for b in store.specs}
     return Inputs(
         now=now, policy=policy, cal=cal, org=org, warnings=warnings, open_rows=open_rows,
