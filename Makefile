@@ -6,6 +6,7 @@ BOOT := $(CACHE)/boot-uv-0.13.8
 UV := $(BOOT)/bin/uv
 PYTHON ?= python3.11
 export UV_CACHE_DIR ?= $(CACHE)/uv-cache
+export ACTOPS_CACHE := $(CACHE)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 

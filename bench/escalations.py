@@ -91,6 +91,7 @@ def main() -> None:
     read_tables = ["approval_steps", "action_items", "reports", "employees", "calendar"]
     raw = raw_read(http, [store.table(t).table.id for t in read_tables])
     pages = sum(math.ceil((store.table(t).table.count() + 1) / 1000) for t in read_tables)
+    first = None
     try:
         for label in ("first run", "second run (nothing changed)"):
             s = Store(Api(cfg.url, cfg.token), prefix)
@@ -104,9 +105,12 @@ def main() -> None:
             print(f"  open items {r.plan.items}, new notices {len(r.plan.new_notices)}, enqueued {r.enqueued}, "
                   f"messages {len(catcher.messages) - before}, status {r.status}, "
                   f"issues {len(r.plan.issues)}, warnings {r.plan.warnings[:2]}")
-            print(f"  writes by table: {r.plan and {t: len(v) for t, v in r.plan.row_updates.items()}}")
-        print(f"\nraw pages for the big tables: {pages}; writes at 100 rows per batch: "
-              f"outbox ceil(N/100) = {math.ceil(r.enqueued / 100) if r.enqueued else 0} on a run that enqueues N")
+            updates = {t: len(v) for t, v in r.plan.row_updates.items()}
+            print(f"  row updates by table: {updates}")
+            batches = sum(math.ceil(n / 100) for n in updates.values()) + 2 * math.ceil(r.enqueued / 100)
+            print(f"  expected writes: {batches} batches of ≤100 (item updates, outbox inserts, outbox marked sent) "
+                  f"+ 2 run-log writes; data pages of the big tables: {pages}")
+            first = first or r
     finally:
         catcher.stop()
         api.request("DELETE", f"/api/v2/meta/bases/{store._base(store.specs[0])[0].id}")

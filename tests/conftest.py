@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from pathlib import Path
 
 import pytest
 
+from actops.catcher import free_port
 from actops.nocodb import Api
 
 REQ_PATTERN = r"^[A-Z]{3}-\d+$"
@@ -26,12 +26,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def nocodb(tmp_path_factory) -> tuple[str, str]:
     """URL and token of a NocoDB for tests: ACTOPS_TEST_NOCODB_URL/TOKEN, or a private local one."""
@@ -42,7 +36,7 @@ def nocodb(tmp_path_factory) -> tuple[str, str]:
     from actops.stack import LocalStack
 
     data = Path(tmp_path_factory.mktemp("nocodb"))
-    stack = LocalStack(data_dir=data, port=_free_port(), env_path=data / ".env")
+    stack = LocalStack(data_dir=data, port=free_port(), env_path=data / ".env")
     try:
         url, token = stack.up(log=lambda s: None)
         yield url, token

@@ -47,3 +47,19 @@ def test_unknown_select_option_is_refused_with_a_clear_message(api, table):
         t.create([{"编号": "BAD", "类型": "丙"}], key="编号")
     assert "丙" in str(exc.value) and "条目" in str(exc.value)
     assert t.count("(编号,eq,BAD)") == 0
+
+
+def test_link_records_in_one_call_per_parent(api, prefix):
+    base = api.create_base(f"{prefix}links")
+    parent = base.create_table("lines", "预算", [{"column_name": "code", "title": "编号", "uidt": "SingleLineText"}])
+    child = base.create_table("costs", "费用", [{"column_name": "code", "title": "编号", "uidt": "SingleLineText"},
+                                                {"column_name": "amt", "title": "金额", "uidt": "Currency"}])
+    api.request("POST", f"/api/v2/meta/tables/{parent.id}/columns",
+                json={"title": "费用明细", "column_name": "costs", "uidt": "Links", "parentId": parent.id,
+                      "childId": child.id, "type": "hm"})
+    [pid] = parent.create([{"编号": "B1"}], key="编号")
+    kids = child.create([{"编号": f"C{i}", "金额": 10} for i in range(150)], key="编号")
+    api.calls.clear()
+    parent.link("费用明细", pid, kids)
+    assert api.calls["POST"] == 2  # 150 children: two batches of at most 100
+    assert parent.get(pid)["费用明细"] == 150
