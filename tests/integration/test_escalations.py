@@ -195,3 +195,31 @@ def test_late_reports_flag_rows_and_streak_reaches_evaluation(make_store, smtp, 
     emp = {e["code"]: e for e in store.table("employees").rows()}
     assert emp["E4"]["late_streak"] == 3 and "连续逾期提交报告3次" in emp["E4"]["eval_flags"]
     assert r.status in ("ok", "partial")
+
+
+@pytest.mark.req("ESC-2", "SEC-4")
+def test_a_run_killed_half_way_then_rerun_ends_as_one_clean_run(make_store, smtp, wecom, monkeypatch):
+    store = make_store(TABLES, suffix="crash-")
+    company(store)
+    store.table("approval_requests").create([{"code": "AP-7", "kind": "采购", "title": "灯光", "applicant": "E3", "status": "审批中"}])
+    store.table("approval_steps").create([step("AP-7-S1", "E4", at("2026-11-02T09:00"), request="AP-7")])
+    steps = store.table("approval_steps")
+    real_update = steps.update
+
+    def crash(rows):
+        raise RuntimeError("killed after the outbox insert, before the ladder fields")
+
+    monkeypatch.setattr(steps, "update", crash)
+    smtp.clear()
+    with pytest.raises(RuntimeError):
+        escalations.run(store, at("2026-11-05T10:00"), channels=channels(smtp, wecom))
+    assert smtp.messages == [] and len(store.table("outbox").rows()) == 3  # enqueued, not sent
+    assert store.table("run_log").rows()[-1]["status"] == "failed"
+
+    monkeypatch.setattr(steps, "update", real_update)
+    escalations.run(store, at("2026-11-05T10:05"), channels=channels(smtp, wecom))
+    escalations.run(store, at("2026-11-05T10:10"), channels=channels(smtp, wecom))
+    outbox = store.table("outbox").rows()
+    assert len(outbox) == 3 and {r["status"] for r in outbox} == {"sent"}  # e-mail+WeCom to E4, e-mail to E3
+    assert sorted(m["to"][0] for m in smtp.messages) == ["e3@corp.test", "e4@corp.test"]
+    assert steps.rows()[0]["escalation_level"] == 2
