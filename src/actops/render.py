@@ -7,7 +7,7 @@ through the ``md`` filter.  Labels are per locale here, so the templates stay la
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import jinja2
@@ -66,7 +66,13 @@ def md_escape(text: object) -> str:
 
 def local_time(dt: datetime | None) -> str:
     """``YYYY-MM-DD HH:MM`` in Asia/Shanghai, or a dash."""
-    return to_local(dt).strftime("%Y-%m-%d %H:%M") if dt is not None else "—"
+    if dt is None:
+        return "—"
+    local = to_local(dt)
+    if (local.hour, local.minute) == (0, 0):
+        # Deadlines that end a day are stored as the next midnight; people read "by 23:59".
+        local -= timedelta(minutes=1)
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def environment(templates_dir: Path | None = None) -> jinja2.Environment:

@@ -118,3 +118,10 @@ def test_environment_autoescapes_html_only_and_is_strict(tmp_path):
     assert env.get_template("x.txt.j2").render(v="<b>") == "<b>"
     with pytest.raises(jinja2.UndefinedError):
         env.get_template("x.txt.j2").render()
+
+
+def test_end_of_day_deadlines_read_as_2359_of_that_day():
+    from actops.render import local_time
+
+    assert local_time(datetime(2026, 12, 28, 0, 0, tzinfo=TZ)) == "2026-12-27 23:59"
+    assert local_time(datetime(2026, 12, 28, 15, 0, tzinfo=TZ)) == "2026-12-28 15:00"
