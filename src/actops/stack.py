@@ -73,6 +73,11 @@ class LocalStack:
 
     def start(self, log: Callable[[str], None] = print, timeout: float = 240) -> None:
         if self.healthy():
+            if self.pid() is None:
+                raise ConfigError(
+                    f"something already answers on {self.url} that `actops up` did not start here "
+                    f"(no {self.pid_file}); stop it or set ACTOPS_NOCODB_PORT to a free port"
+                )
             return
         install = nocodb_install.install(log=log)
         self.data_dir.mkdir(parents=True, exist_ok=True)
