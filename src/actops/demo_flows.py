@@ -44,6 +44,9 @@ def run_demo_flows(console: Console, api: Api) -> None:
     p = result.plan
     console.print(f"escalations: {p.items} open items, {len(p.new_notices)} new notices, "
                   f"{len(result.sent.messages)} messages sent, {len(p.issues)} rows reported")
+    if result.sent.deferred:
+        console.print(f"  {result.sent.deferred} notices wait in 消息发件箱 for the end of quiet hours "
+                      "(系统设置 quiet_hours); urgent ones went now")
     per = Counter(who for who, _, _ in result.sent.messages)
     names = {e.code: e.name for e in store.table("employees").read(fields=["code", "name"])[0]}
     for who, n in per.most_common(8):
