@@ -46,6 +46,12 @@ def raw_read(http: httpx.Client, tid: str) -> int:
         last = page[-1]["Id"]
 
 
+def timed(fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=20000)
@@ -64,20 +70,28 @@ def main() -> None:
     half = n // 2
     raw_w = cli_w = 0.0
     api.calls.clear()
-    for part, (lo, hi) in enumerate(((0, half), (half, n))):
-        t0 = time.perf_counter(); raw_write(http, t_raw.id, rows(n, "R")[lo:hi]); raw_w += time.perf_counter() - t0
-        t0 = time.perf_counter(); t_cli.create(rows(n, "C")[lo:hi], key="编号"); cli_w += time.perf_counter() - t0
+    for i, (lo, hi) in enumerate(((0, half), (half, n))):
+        steps = [("raw", raw_write, (http, t_raw.id, rows(n, "R")[lo:hi]), {}),
+                 ("client", t_cli.create, (rows(n, "C")[lo:hi],), {"key": "编号"})]
+        for side, fn, a, kw in steps if i == 0 else steps[::-1]:  # who goes first swaps
+            took = timed(fn, *a, **kw)[1]
+            if side == "raw":
+                raw_w += took
+            else:
+                cli_w += took
     write_calls = api.total_calls
 
     # Reads: alternate to even out caches and noise; keep the best of each.
     raw_r, cli_r, read_calls = math.inf, math.inf, 0
     for _ in range(args.rounds):
-        t0 = time.perf_counter(); got = raw_read(http, t_cli.id); raw_r = min(raw_r, time.perf_counter() - t0)
+        got, took = timed(raw_read, http, t_cli.id)
         assert got == n
+        raw_r = min(raw_r, took)
         api.calls.clear()
-        t0 = time.perf_counter(); got = len(t_cli.all()); cli_r = min(cli_r, time.perf_counter() - t0)
+        got, took = timed(t_cli.all)
+        assert len(got) == n
+        cli_r = min(cli_r, took)
         read_calls = api.total_calls
-        assert got == n
 
     print(f"rows: {n}")
     print(f"write  raw {n / raw_w:8.0f} rows/s   client {n / cli_w:8.0f} rows/s   ratio {raw_w / cli_w:.2f}   client calls {write_calls} (ceil(N/100) = {math.ceil(n / 100)})")

@@ -7,6 +7,7 @@ WECOM_WEBHOOK_URL.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -99,10 +100,8 @@ class WeComChannel:
         except httpx.HTTPError as exc:
             raise ChannelError(f"WeCom webhook unreachable: {type(exc).__name__}") from exc
         body = {}
-        try:
+        with contextlib.suppress(ValueError):
             body = resp.json()
-        except ValueError:
-            pass
         if resp.status_code >= 400 or body.get("errcode", 0) != 0:
             raise ChannelError(f"WeCom webhook refused ({resp.status_code}): {body.get('errmsg') or resp.text[:200]}")
 

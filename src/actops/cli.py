@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -109,7 +108,7 @@ def schema_apply(
 @app.command()
 def seed(
     scale: int = typer.Option(1, help="Multiply the sample company (benchmarks)."),
-    today: Optional[str] = typer.Option(None, help="Pretend today is this date (YYYY-MM-DD)."),
+    today: str | None = typer.Option(None, help="Pretend today is this date (YYYY-MM-DD)."),
     prefix: str = typer.Option("", help="Base title prefix."),
 ) -> None:
     """Fill the bases with the deterministic sample company; reruns add only what is missing."""
@@ -146,7 +145,7 @@ app.add_typer(run_app, name="run")
 
 @run_app.command("escalations")
 def run_escalations(
-    now: Optional[str] = typer.Option(None, "--now", help="Pretend it is this moment (ISO-8601; Asia/Shanghai if no offset)."),
+    now: str | None = typer.Option(None, "--now", help="Pretend it is this moment (ISO-8601; Asia/Shanghai if no offset)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent and written; send and write nothing."),
     prefix: str = typer.Option("", help="Base title prefix."),
 ) -> None:
@@ -164,7 +163,7 @@ def run_escalations(
     print_escalation_result(result)
 
 
-def parse_now(text: Optional[str]):
+def parse_now(text: str | None):
     from datetime import datetime
 
     from actops.rules.workdays import TZ

@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
-from typing_extensions import Annotated
 
 from actops.schema.spec import FieldSpec, TableSpec
 
@@ -55,8 +54,8 @@ class Issue:
 class Record(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
     Id: int
-    CreatedAt: Optional[datetime] = None
-    UpdatedAt: Optional[datetime] = None
+    CreatedAt: datetime | None = None
+    UpdatedAt: datetime | None = None
 
 
 def _blank_to_none(v: Any) -> Any:
@@ -104,23 +103,23 @@ def _multi(v: Any) -> Any:
 def _annotation(f: FieldSpec) -> tuple[Any, Any]:
     t = f.type
     if t in ("text", "longtext", "phone", "url", "ref"):
-        return Annotated[Optional[str], BeforeValidator(_as_text)], None
+        return Annotated[str | None, BeforeValidator(_as_text)], None
     if t in ("number", "rating"):
-        return Annotated[Optional[int], BeforeValidator(_blank_to_none)], None
+        return Annotated[int | None, BeforeValidator(_blank_to_none)], None
     if t in ("decimal", "currency", "percent"):
-        return Annotated[Optional[float], BeforeValidator(_blank_to_none)], None
+        return Annotated[float | None, BeforeValidator(_blank_to_none)], None
     if t == "date":
-        return Annotated[Optional[date], BeforeValidator(lambda v: None if _blank_to_none(v) is None else (_reject_invalid(v)))], None
+        return Annotated[date | None, BeforeValidator(lambda v: None if _blank_to_none(v) is None else (_reject_invalid(v)))], None
     if t == "datetime":
-        return Annotated[Optional[datetime], BeforeValidator(_nocodb_datetime)], None
+        return Annotated[datetime | None, BeforeValidator(_nocodb_datetime)], None
     if t == "checkbox":
         return Annotated[bool, BeforeValidator(_as_bool)], False
     if t == "select":
-        return Annotated[Optional[Literal[f.options]], BeforeValidator(_blank_to_none)], None  # type: ignore[valid-type]
+        return Annotated[Literal[f.options] | None, BeforeValidator(_blank_to_none)], None  # type: ignore[valid-type]
     if t == "multiselect":
         return Annotated[tuple[Literal[f.options], ...], BeforeValidator(_multi)], ()  # type: ignore[valid-type]
     if t == "email":
-        return Annotated[Optional[str], BeforeValidator(_email)], None
+        return Annotated[str | None, BeforeValidator(_email)], None
     return Any, None
 
 
@@ -213,7 +212,7 @@ def check_refs(spec: TableSpec, records: list[Record], keys_by_table: dict[str, 
         for rec in records:
             v = getattr(rec, f.name)
             if v is not None and v not in known:
-                issues.append(Issue(spec.zh, rec.Id, f.zh, v, f"关联的记录不存在，请填写有效的编号"))
+                issues.append(Issue(spec.zh, rec.Id, f.zh, v, "关联的记录不存在，请填写有效的编号"))
     return issues
 
 

@@ -379,7 +379,8 @@ def test_due_for_each_kind(cal):
     )
     with pytest.raises(ValueError):
         due_for(ItemKind.GATE, date(2026, 9, 30), cal, POLICY, gate_kind="中期评审")
-    report = lambda k, d: due_for(ItemKind.REPORT, d, cal, POLICY, report_kind=k)
+    def report(k, d):
+        return due_for(ItemKind.REPORT, d, cal, POLICY, report_kind=k)
     assert report("日报", date(2026, 10, 9)) == at(2026, 10, 10, 18)  # make-up Saturday
     assert report("daily", date(2026, 9, 30)) == at(2026, 10, 8, 18)  # rolled past the holiday
     assert report("周报", date(2026, 10, 12)) == at(2026, 10, 19, 18)

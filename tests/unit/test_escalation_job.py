@@ -39,8 +39,8 @@ def inputs(now, steps=(), emps=None):
 
 
 def step(**kw):
-    base = dict(Id=7, code="AP-1-S1", request="AP-1", seq=1, role="主管", assignee="E3", status="待审批",
-                opened_at="2026-09-30T15:00:00+08:00")
+    base = {"Id": 7, "code": "AP-1-S1", "request": "AP-1", "seq": 1, "role": "主管", "assignee": "E3", "status": "待审批",
+                "opened_at": "2026-09-30T15:00:00+08:00"}
     return rec("approval_steps", **{**base, **kw})
 
 

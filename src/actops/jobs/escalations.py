@@ -14,8 +14,17 @@ from typing import Any
 from actops.outbox import SendReport, enqueue, existing_keys, outbox_rows, send_pending
 from actops.records import Issue, Record
 from actops.rules.escalation import (
-    Digest, ItemIssue, ItemKind, ItemUpdate, Notice, OpenItem, Org, Person, Policy,
-    build_digests, due_for, plan_notices,
+    Digest,
+    ItemIssue,
+    ItemKind,
+    Notice,
+    OpenItem,
+    Org,
+    Person,
+    Policy,
+    build_digests,
+    due_for,
+    plan_notices,
 )
 from actops.rules.reports import ReportRow, late_report_plan
 from actops.rules.workdays import TZ, WorkCalendar, to_local
@@ -286,7 +295,7 @@ def run(
         outbox = store.table("outbox")
         rows = outbox_rows(p.new_notices, inp.org, runlog.run_id, now, inp.policy)
         if dry_run:
-            fresh = set(r["dedupe_key"] for r in rows) - existing_keys(outbox, [r["dedupe_key"] for r in rows])
+            fresh = {r["dedupe_key"] for r in rows} - existing_keys(outbox, [r["dedupe_key"] for r in rows])
             keep = {r["dedupe_key"].rsplit(":", 1)[0] for r in rows if r["dedupe_key"] in fresh}
             result.would_send = build_digests([n for n in p.new_notices if n.dedupe_key in keep], inp.org, now, inp.policy)
             result.status = "dry-run"

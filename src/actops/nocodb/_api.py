@@ -5,13 +5,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from actops import errors
 
-READ_METHODS = {"GET", "HEAD"}
+if TYPE_CHECKING:
+    from actops.nocodb._base import Base
 
 
 @dataclass(frozen=True)
@@ -158,18 +159,18 @@ class Api:
     def bases(self) -> list[dict[str, Any]]:
         return self.request("GET", "/api/v2/meta/bases", params={"limit": 1000})["list"]
 
-    def base(self, base_id: str) -> "Base":
+    def base(self, base_id: str) -> Base:
         from actops.nocodb._base import Base
 
         return Base(self, base_id)
 
-    def base_by_title(self, title: str) -> "Base | None":
+    def base_by_title(self, title: str) -> Base | None:
         for b in self.bases():
             if b["title"] == title:
                 return self.base(b["id"])
         return None
 
-    def create_base(self, title: str, description: str = "") -> "Base":
+    def create_base(self, title: str, description: str = "") -> Base:
         body = self.request("POST", "/api/v2/meta/bases", json={"title": title, "description": description})
         return self.base(body["id"])
 
