@@ -75,7 +75,7 @@ def existing_keys(outbox: BoundTable, keys: Sequence[str]) -> set[str]:
         return set()
     title = outbox.title("dedupe_key")
     if math.ceil(total / 1000) <= math.ceil(len(keys) / 100):
-        return set(outbox.keys()) & set(keys)
+        return set(outbox.ids_by_key()) & set(keys)
     found: set[str] = set()
     for i in range(0, len(keys), 100):
         chunk = keys[i : i + 100]

@@ -82,12 +82,12 @@ class BoundTable:
     def update(self, rows: Sequence[dict[str, Any]]) -> int:
         return self.table.update(self._titled(rows))
 
-    def keys(self) -> dict[str, int]:
+    def ids_by_key(self) -> dict[str, int]:
         return {str(k): v for k, v in self.table.ids_by_key(self.title(self.spec.key)).items()}
 
     def create_missing(self, rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
         """Insert rows whose natural key is not there yet; leave existing rows as staff left them."""
-        have = self.keys()
+        have = self.ids_by_key()
         new = [r for r in rows if str(r[self.spec.key]) not in have]
         self.create(new)
         return len(new), len(rows) - len(new)

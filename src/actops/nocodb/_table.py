@@ -139,7 +139,7 @@ class Table:
                 new_ids = [r["Id"] for r in body]
                 if key is None:
                     return new_ids
-                found.update({row[key]: i for row, i in zip(pending, new_ids, strict=False)})
+                found.update({row[key]: i for row, i in zip(pending, new_ids, strict=True)})
                 return [found[row[key]] for row in chunk]
             except errors.NocoDBError as exc:
                 if not exc.retryable and len(pending) == len(chunk) and exc.status and exc.status < 500:
