@@ -156,17 +156,13 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec) -> None:
             p.changes.append(Change("add form", f"{where}/{form.zh}", lambda t=table, fm=form, ts=tspec: _create_form(t, fm, ts)))
     if tspec.rows:
         key_title = by_name[tspec.key]["title"] if tspec.key in by_name else tspec.field(tspec.key).zh
-        have = set(table.ids_by_key(key_title))
-        missing_rows = [r for r in tspec.rows if _norm_key(r[tspec.key]) not in {_norm_key(k) for k in have}]
+        have = {str(k) for k in table.ids_by_key(key_title)}  # keys compare as text: "5" == 5
+        missing_rows = [r for r in tspec.rows if str(r[tspec.key]) not in have]
         if missing_rows:
             p.changes.append(Change(
                 "add seed rows", f"{where} ({len(missing_rows)})",
                 lambda t=table, ts=tspec, rows=missing_rows: _insert_rows(t, ts, rows),
             ))
-
-
-def _norm_key(v: Any) -> str:
-    return str(v)
 
 
 def _add_column(table: Table, f: FieldSpec) -> None:
