@@ -157,7 +157,7 @@ def test_bad_rows_are_reported_on_the_row_and_the_rest_is_sent(make_store, smtp,
     assert len(smtp.messages) == 2
 
 
-@pytest.mark.req("ESC-5")
+@pytest.mark.req("ESC-5", "APR-4")
 def test_quiet_hours_hold_non_urgent_and_let_urgent_through(make_store, smtp, wecom):
     store = make_store(TABLES, suffix="quiet-")
     company(store)

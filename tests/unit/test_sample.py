@@ -375,7 +375,7 @@ def test_kpis_risks_feedback_plans(data):
     assert periods == {"2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"}
     assert {k["subject"] for k in data["kpi_results"] if k["kpi"] == "K-REACH"} == {"D05"}
     for r in data["risks"]:
-        assert 1 <= r["likelihood"] <= 5 and 1 <= r["impact"] <= 5
+        assert r["likelihood"] in range(1, 6) and r["impact"] in range(1, 6)
     hist = defaultdict(list)
     for h in data["risk_history"]:
         hist[h["risk"]].append(h)
@@ -392,6 +392,6 @@ def test_kpis_risks_feedback_plans(data):
 def test_scale_multiplies_activities(data):
     big = generate(TODAY, scale=2)
     ratio = len(big["activities"]) / len(data["activities"])
-    assert 1.8 <= ratio <= 2.2
+    assert ratio >= 1.8 and ratio <= 2.2
     assert len(big["employees"]) > 1.6 * len(data["employees"])
     assert len(big["departments"]) >= len(data["departments"])
