@@ -27,6 +27,14 @@ def test_first_apply_builds_every_table_view_form_and_seed_row(api, prefix, appl
     assert "待我审批" in views
     acts = base.table_by_name("activities")
     assert {v["title"] for v in acts.meta()["views"]} >= {"本月活动", "活动项目启动申请表"}
+    budget = acts.column("budget")
+    assert budget["title"] == "预算金额" and budget["meta"]["currency_code"] == "CNY"
+    assert budget["description"].startswith("en: Budget")
+    form = next(v for v in acts.meta()["views"] if v["title"] == "活动项目启动申请表")
+    shown = {c["fk_column_id"]: c for c in api.request("GET", f"/api/v2/meta/forms/{form['id']}")["columns"] if c["show"]}
+    owner = shown[acts.column("owner")["id"]]
+    assert owner["required"] and owner["description"] == "填写「员工」表中的工号"
+    assert acts.column("roi")["id"] not in shown
     assert base.table_by_name("settings").count() >= 23
     assert base.table_by_name("approval_routes").count() == 8
     hr = api.base_by_title(f"{prefix}人事考评")

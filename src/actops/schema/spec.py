@@ -197,7 +197,24 @@ def _load_schema(directory: Path) -> tuple[BaseSpec, ...]:
         except ValueError as exc:
             raise SchemaError(f"{base_dir}: {exc}") from exc
     _check_refs(bases)
-    return tuple(bases)
+    return tuple(_with_ref_help(bases))
+
+
+def _with_ref_help(bases: list[BaseSpec]) -> list[BaseSpec]:
+    """A reference field without its own help text tells staff what to type in it."""
+    tables = {t.name: t for b in bases for t in b.tables}
+
+    def helped(f: FieldSpec) -> FieldSpec:
+        if f.type != "ref" or f.help:
+            return f
+        target = tables[f.ref]
+        return f.model_copy(update={"help": f"填写「{target.zh}」表中的{target.field(target.key).zh}"})
+
+    return [
+        b.model_copy(update={"tables": tuple(
+            t.model_copy(update={"fields": tuple(helped(f) for f in t.fields)}) for t in b.tables)})
+        for b in bases
+    ]
 
 
 def _check_refs(bases: list[BaseSpec]) -> None:

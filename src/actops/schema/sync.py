@@ -63,6 +63,8 @@ def column_payload(f: FieldSpec) -> dict[str, Any]:
         body["cdf"] = _cdf(f.default)
     if f.type == "rating":
         body["meta"] = {"max": 5}
+    if f.type == "currency":  # NocoDB defaults to USD
+        body["meta"] = {"currency_locale": "zh-CN", "currency_code": "CNY"}
     return body
 
 
