@@ -8,7 +8,9 @@ give the same rows.
 
 Tables whose rows are declared in YAML (settings, activity types, approval routes, KPI
 definitions, grade bands) are referred to but not emitted; the calendar and everything flows
-produce (outbox, run log, summaries, audits, evaluations) are left out too. Fields a flow
+produce (outbox, run log, summaries, audit samples, evaluations) are left out too. What people
+start those flows from is in: open evaluation cycles (HR adds one row per cycle), last
+quarter's audit cycle with its findings, and the current one waiting to be sampled. Fields a flow
 computes (``data_issue``, formulas, warning levels, variance, hashes, due times of approval
 steps) are never written. An optional field without a value is simply absent from the row.
 """
@@ -284,7 +286,8 @@ class _Gen:
             "departments", "employees", "customers", "activities", "approval_requests",
             "approval_steps", "approval_decisions", "stage_gates", "documents", "reports",
             "meetings", "action_items", "kpi_results", "budget_lines", "expenses", "risks",
-            "risk_history", "feedback", "plans", "plan_tasks", "problems")}
+            "risk_history", "feedback", "plans", "plan_tasks", "problems", "eval_cycles",
+            "audit_cycles", "audit_findings")}
         self.requests: list[Row] = []
         self.meetings: list[Row] = []
         self._expense_n = itertools.count()
@@ -357,6 +360,7 @@ class _Gen:
         self.problems()
         self.number_requests()
         self.number_meetings()
+        self.cycles()
         return self.finish()
 
     def finish(self) -> dict[str, list[dict]]:
@@ -1283,6 +1287,9 @@ class _Gen:
                     task["status"] = status
                     self.t["plan_tasks"].append(task)
 
+    def cycles(self) -> None:
+        _cycles(self)
+
     def problems(self) -> None:
         today = self.today
         started = [a for a in self.acts if a["start_date"] < today and a["_si"] >= 3]
@@ -1315,3 +1322,49 @@ class _Gen:
         for n, p in enumerate(rows, 1):
             p["code"] = f"PB-{n:06d}"
         self.t["problems"] = rows
+
+
+def _quarter(d: dt.date, back: int = 0) -> tuple[str, dt.date, dt.date]:
+    """(code, first day, last day) of the quarter ``back`` quarters before ``d``'s."""
+    q = d.year * 4 + (d.month - 1) // 3 - back
+    year, idx = divmod(q, 4)
+    start = dt.date(year, idx * 3 + 1, 1)
+    return f"{year}-Q{idx + 1}", start, _month_add(start, 3) - _DAY
+
+
+def _cycles(g: _Gen) -> None:
+    today = g.today
+    month = _month_add(today.replace(day=1), -1)
+    last_q, _, last_q_end = _quarter(today, 1)
+    g.t["eval_cycles"] += [
+        {"code": f"{month:%Y-%m}-自评", "kind": "月度自评", "period": f"{month:%Y-%m}",
+         "due_date": today.replace(day=5) if today.day <= 5 else _month_add(today, 1).replace(day=5),
+         "w_kpi": 0.4, "w_supervisor": 0.3, "w_self": 0.1, "w_judges": 0.2, "missing_rule": "重新分配权重",
+         "status": "已开启"},
+        {"code": f"{last_q}-考评", "kind": "季度考评", "period": last_q, "due_date": last_q_end + dt.timedelta(days=30),
+         "w_kpi": 0.4, "w_supervisor": 0.3, "w_self": 0.1, "w_judges": 0.2, "missing_rule": "标记待补",
+         "cross_judges": 2, "forced_distribution": True, "status": "已开启"},
+    ]
+    done_q, done_start, done_end = _quarter(today, 2)
+    g.t["audit_cycles"] += [
+        {"code": done_q, "period_start": done_start, "period_end": done_end, "confidence": 0.95,
+         "tolerable_rate": 0.05, "expected_rate": 0.0, "seed": 20000 + done_start.month, "status": "已完成",
+         "deviation_rate": 0.017, "upper_limit": 0.046},
+        {"code": last_q, "period_start": _quarter(today, 1)[1], "period_end": last_q_end, "confidence": 0.95,
+         "tolerable_rate": 0.05, "expected_rate": 0.0, "status": "待抽样"},
+    ]
+    heads = sorted({d["head"]["code"] if isinstance(d["head"], dict) else d["head"] for d in g.t["departments"]})
+    for n, (severity, desc, status) in enumerate(AUDIT_FINDINGS, 1):
+        g.t["audit_findings"].append({
+            "code": f"{done_q}-F{n:02d}", "cycle": done_q, "severity": severity, "description": desc,
+            "owner": heads[n % len(heads)], "due_date": done_end + dt.timedelta(days=30 + 7 * n),
+            "status": status, "fraud": severity == "严重"})
+
+
+AUDIT_FINDINGS = (
+    ("中", "3 笔费用报销缺少发票原件，仅有电子截图", "已整改"),
+    ("高", "紧急采购事后补办超过规定期限，未按制度升级", "整改中"),
+    ("低", "活动结项验收纪要未写明负责人与完成期限", "已复查"),
+    ("中", "两项活动预算调整未经计划调整审批", "待整改"),
+    ("严重", "一份活动效果数据与原始记录不符，涉嫌数据造假", "整改中"),
+)

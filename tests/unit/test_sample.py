@@ -15,8 +15,7 @@ from actops.schema import load_schema
 TODAY = dt.date(2026, 11, 22)
 NOW = f"{TODAY.isoformat()} 00:00:00+08:00"
 DECLARED = {"settings", "activity_types", "approval_routes", "kpi_definitions", "grade_bands"}
-NOT_SAMPLED = {"calendar", "outbox", "run_log", "summaries", "audit_cycles", "audit_samples",
-               "audit_findings", "eval_cycles", "evaluations"}
+NOT_SAMPLED = {"calendar", "outbox", "run_log", "summaries", "audit_samples", "evaluations"}
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\+08:00$")
 DOC_NAME = re.compile(r"^.+-(立项申请|策划|客户确认|执行|结项验收|归档)-\d{2}\(\d{4}-\d{2}-\d{2}\)$|^.+-\d{4}-\d{2}V\d+$")
