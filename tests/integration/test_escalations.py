@@ -223,3 +223,40 @@ def test_a_run_killed_half_way_then_rerun_ends_as_one_clean_run(make_store, smtp
     assert len(outbox) == 3 and {r["status"] for r in outbox} == {"sent"}  # e-mail+WeCom to E4, e-mail to E3
     assert sorted(m["to"][0] for m in smtp.messages) == ["e3@corp.test", "e4@corp.test"]
     assert steps.rows()[0]["escalation_level"] == 2
+
+
+@pytest.mark.req("ESC-2")
+def test_an_unchanged_base_costs_a_few_one_row_reads_and_wakes_on_edits_and_due_times(make_store, smtp, wecom):
+    import time
+
+    store = make_store(TABLES, suffix="idle-")
+    company(store)
+    store.table("approval_requests").create([{"code": "AP-8", "kind": "采购", "title": "桁架", "applicant": "E4", "status": "审批中"}])
+    store.table("approval_steps").create([step("AP-8-S1", "E4", at("2026-11-02T09:00"), request="AP-8")])
+    ch = channels(smtp, wecom)
+    smtp.clear()
+
+    def run(when):
+        time.sleep(2.5)  # let NocoDB's UpdatedAt (whole seconds) settle past the marks
+        before, calls = len(smtp.messages), store.api.calls.copy()
+        r = escalations.run(store, at(when), channels=ch)
+        used = {m: store.api.calls[m] - calls[m] for m in ("GET", "POST", "PATCH")}
+        return r, sorted(m["to"][0] for m in smtp.messages[before:]), used
+
+    r, sent, _ = run("2026-11-04T10:00")  # due 11-04 09:00: the reminder
+    assert sent == ["e4@corp.test"]
+    r, sent, _ = run("2026-11-04T10:10")  # our own ladder writes changed the marks: a full look
+    assert sent == [] and r.plan.items == 1
+    r, sent, used = run("2026-11-04T10:20")  # nothing changed, next rung at 11-05 09:00: skip
+    assert sent == [] and r.plan.items == 0
+    assert used["GET"] <= 2 * len(escalations.WATCHED) + 2 and used["POST"] == 1 and used["PATCH"] == 1
+    assert "skipped" in store.table("run_log").rows()[-1]["stats"]
+
+    store.table("approval_steps").create([step("AP-8-S2", "E3", at("2026-11-02T09:00"), request="AP-8")])
+    r, sent, _ = run("2026-11-04T10:30")  # a staff edit wakes it
+    assert sent == ["e3@corp.test"]
+    run("2026-11-04T10:40")
+    r, sent, _ = run("2026-11-04T10:50")
+    assert r.plan.items == 0  # asleep again
+    r, sent, _ = run("2026-11-05T09:30")  # the stored wake-up time has passed: managers hear of both
+    assert sent == ["e2@corp.test", "e3@corp.test"]

@@ -6,11 +6,13 @@ and row updates in batches → pending outbox rows sent as digests.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from actops.changes import marks
 from actops.outbox import SendReport, enqueue, existing_keys, outbox_rows, send_pending
 from actops.records import Issue, Record
 from actops.rules.escalation import (
@@ -24,7 +26,9 @@ from actops.rules.escalation import (
     Policy,
     build_digests,
     due_for,
+    next_escalation_at,
     plan_notices,
+    rung_at,
 )
 from actops.rules.reports import ReportRow, late_report_plan
 from actops.rules.workdays import TZ, WorkCalendar, to_local
@@ -55,6 +59,10 @@ SOURCES = (
     Source("stage_gates", ItemKind.GATE, (("status", "eq", "待召开"),), "owner", "due_at"),
     Source("problems", ItemKind.PROBLEM, (("status", "anyof", "待处理,处理中"),), "owner", None),
 )
+# Every table whose rows can change what the job does; their marks decide whether to look.
+WATCHED = tuple(dict.fromkeys(("settings", "calendar", "employees", "departments", "activities",
+                               *(s.table for s in SOURCES))))
+NEVER = "never"
 
 
 @dataclass
@@ -81,6 +89,8 @@ class Plan:
     row_updates: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     items: int = 0
+    wake_at: datetime | None = None  # the next moment any item reaches a new rung
+
 
     def update(self, table: str, row_id: int, **values: Any) -> None:
         self.row_updates.setdefault(table, {}).setdefault(row_id, {}).update(values)
@@ -216,6 +226,9 @@ def plan(inp: Inputs) -> Plan:
         out.warnings.append(
             f"工作日历缺少 {unknown[0]} 至 {unknown[-1]} 之间的 {len(unknown)} 天，已按周一至周五计算；请在「工作日历」表补充。")
     notices, item_issues, updates = plan_notices(items, inp.now, inp.cal, inp.org, inp.policy)
+    nexts = [next_escalation_at(i, rung_at(i, inp.now, inp.cal, inp.policy), inp.cal, inp.policy)
+             for i in items if i.due_at is not None]
+    out.wake_at = min((t for t in nexts if t is not None), default=None)
     out.notices = notices
     stored = {(i.table, i.row_id): i.escalation_level for i in items}
     out.new_notices = [n for n in notices if n.rung > stored[(n.item.table, n.item.row_id)]]
@@ -286,8 +299,15 @@ def run(
 
     now = to_local(now)
     runlog = RunLog(None if dry_run else store, FLOW, new_run_id(FLOW, now), now)
+    previous = None if dry_run else last_run_stats(store)
     runlog.start()
     try:
+        current = marks(store, WATCHED, datetime.now(TZ))
+        if previous is not None and _nothing_to_do(previous, current, now, store):
+            runlog.stats = {"skipped": "nothing changed and nothing falls due", "marks": current,
+                            "wake_at": previous["wake_at"], "api_calls": store.api.total_calls}
+            log(f"nothing changed since the last run and nothing falls due before {previous['wake_at']}")
+            return Result(runlog.run_id, runlog.finish(to_local(datetime.now(TZ))), Plan())
         inp = load(store, now)
         p = plan(inp)
         runlog.issues, runlog.warnings = p.issues, p.warnings
@@ -316,6 +336,7 @@ def run(
             "open_items": p.items, "notices_new": len(p.new_notices), "enqueued": len(new),
             "messages_sent": len(result.sent.messages), "send_failures": len(result.sent.failures),
             "deferred_quiet_hours": result.sent.deferred, "issues": len(p.issues), "api_calls": store.api.total_calls,
+            "marks": current, "wake_at": p.wake_at.isoformat() if p.wake_at else NEVER,
         }
         for who, ch, err in result.sent.failures:
             runlog.warnings.append(f"发送给 {who} 的{ch}消息失败：{err}")
@@ -324,6 +345,29 @@ def run(
     except Exception:
         runlog.finish(to_local(datetime.now(TZ)), failed=True)
         raise
+
+
+def last_run_stats(store: Store) -> dict[str, Any] | None:
+    """Stats of the last run of this job that finished, or None."""
+    log = store.table("run_log")
+    row = log.table.first("-Id", [log.title("stats")],
+                          log.where(("flow", "eq", FLOW), ("status", "anyof", "ok,partial")))
+    raw = row.get(log.title("stats")) if row else None
+    if not raw:
+        return None
+    stats = json.loads(raw) if isinstance(raw, str) else raw
+    return stats if "marks" in stats and "wake_at" in stats else None
+
+
+def _nothing_to_do(previous: dict[str, Any], current: dict[str, list], now: datetime, store: Store) -> bool:
+    """Same marks, no rung due before the stored wake-up time, and no message waiting."""
+    if previous["marks"] != current:
+        return False
+    wake = previous["wake_at"]
+    if wake != NEVER and now >= datetime.fromisoformat(wake):
+        return False
+    outbox = store.table("outbox")
+    return outbox.table.count(outbox.where(("status", "eq", "pending"))) == 0
 
 
 def _mark_issues(store: Store, p: Plan, inp: Inputs) -> None:

@@ -109,6 +109,14 @@ class Table:
     def all(self, where: str | None = None, fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
         return [row for page in self.pages(where, fields) for row in page]
 
+    def first(self, sort: str, fields: Sequence[str], where: str | None = None) -> dict[str, Any] | None:
+        """The first row in ``sort`` order (``-Field`` descending), or None; one call."""
+        params: dict[str, Any] = {"limit": 1, "sort": sort, "fields": ",".join(fields)}
+        if where:
+            params["where"] = where
+        rows = self.api.request("GET", f"/api/v2/tables/{self.id}/records", params=params, table=self.title)["list"]
+        return rows[0] if rows else None
+
     def get(self, record_id: int) -> dict[str, Any]:
         return self.api.request("GET", f"/api/v2/tables/{self.id}/records/{record_id}", table=self.title)
 
