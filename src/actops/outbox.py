@@ -98,6 +98,7 @@ class SendReport:
     messages: list[tuple[str, str, int]] = field(default_factory=list)  # (recipient, channel, items)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # (recipient, channel, error)
     deferred: int = 0  # rows held back by quiet hours
+    rows_marked: int = 0  # outbox rows updated (sent, or attempt and error recorded)
 
 
 def send_pending(
@@ -143,5 +144,5 @@ def send_pending(
             updates += [{"Id": r["Id"], "attempts": (r.get("attempts") or 0) + 1, "last_error": error,
                          "status": "failed" if (r.get("attempts") or 0) + 1 >= MAX_ATTEMPTS else "pending"}
                         for r in rows]
-    outbox.update(updates)
+    report.rows_marked = outbox.update(updates)
     return report

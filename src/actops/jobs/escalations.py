@@ -302,7 +302,7 @@ def run(
     previous = None if dry_run else last_run_stats(store)
     runlog.start()
     try:
-        current = marks(store, WATCHED, datetime.now(TZ))
+        current = {} if dry_run else marks(store, WATCHED, datetime.now(TZ))
         if previous is not None and _nothing_to_do(previous, current, now, store):
             runlog.stats = {"skipped": "nothing changed and nothing falls due", "marks": current,
                             "wake_at": previous["wake_at"], "api_calls": store.api.total_calls}
@@ -331,7 +331,7 @@ def run(
         _mark_issues(store, p, inp)
         result.sent = send_pending(outbox, channels or {}, inp.org, now, inp.policy,
                                    lambda d, t: render_digest(d, t), runlog.run_id)
-        runlog.wrote("outbox", len(result.sent.messages))
+        runlog.wrote("outbox", result.sent.rows_marked)
         runlog.stats = {
             "open_items": p.items, "notices_new": len(p.new_notices), "enqueued": len(new),
             "messages_sent": len(result.sent.messages), "send_failures": len(result.sent.failures),
