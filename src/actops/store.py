@@ -92,9 +92,6 @@ class BoundTable:
         self.create(new)
         return len(new), len(rows) - len(new)
 
-    def upsert(self, rows: Sequence[dict[str, Any]]):
-        return self.table.upsert(self._titled(rows), key=self.title(self.spec.key))
-
     def mark_issues(self, issues: Sequence[Issue], records_ok: Iterable[Record] = ()) -> int:
         """Write each bad row's problems into its 数据问题 field; clear it on rows now fine.
 

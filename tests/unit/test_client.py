@@ -45,6 +45,10 @@ class FakeNoco:
             return httpx.Response(200, json=new)
         if request.method == "PATCH":
             return httpx.Response(200, json=[{"Id": r["Id"]} for r in json.loads(request.content)])
+        if request.method == "DELETE":
+            gone = {r["Id"] for r in json.loads(request.content)}
+            self.rows = [r for r in self.rows if r["Id"] not in gone]
+            return httpx.Response(200, json=[{"Id": i} for i in sorted(gone)])
         return httpx.Response(404)
 
 
@@ -69,6 +73,15 @@ def test_batch_writes_are_chunked_by_100():
     ids = api.base("b").table("t").create([{"Name": f"x{i}"} for i in range(250)], key="Name")
     assert len(ids) == 250 and api.calls["POST"] == 3
     assert all(len(json.loads(r.content)) <= 100 for r in fake.requests)
+
+
+def test_updates_and_deletes_are_chunked_by_100():
+    api, fake, _ = make(250)
+    t = api.base("b").table("t")
+    assert t.update([{"Id": i, "Name": "x"} for i in range(1, 251)]) == 250
+    assert t.delete(range(1, 201)) == 200
+    assert api.calls["PATCH"] == 3 and api.calls["DELETE"] == 2
+    assert [r["Id"] for r in fake.rows] == list(range(201, 251))
 
 
 def test_reads_retry_5xx_and_honour_retry_after():

@@ -76,9 +76,6 @@ class FieldSpec(_Model):
     def computed(self) -> bool:
         return self.type in COMPUTED
 
-    def title(self, locale: str = "zh") -> str:
-        return self.zh if locale.startswith("zh") else self.en
-
 
 class ViewSpec(_Model):
     zh: str
@@ -139,10 +136,6 @@ class TableSpec(_Model):
                 return f
         raise KeyError(f"{self.name}.{name}")
 
-    @property
-    def writable_fields(self) -> tuple[FieldSpec, ...]:
-        return tuple(f for f in self.fields if not f.computed)
-
 
 class BaseSpec(_Model):
     name: str
@@ -150,12 +143,6 @@ class BaseSpec(_Model):
     en: str
     restricted: bool = False  # EVA-7: only HR and managers get access
     tables: tuple[TableSpec, ...]
-
-    def table(self, name: str) -> TableSpec:
-        for t in self.tables:
-            if t.name == name:
-                return t
-        raise KeyError(f"no table {name!r} in base {self.name}")
 
 
 # Fields every table gets, so a flow can say on the row itself what is wrong with it.
