@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    create_model,
+)
 
 from actops.schema.spec import FieldSpec, TableSpec
 
@@ -91,6 +98,13 @@ def _nocodb_datetime(v: Any) -> Any:
     return v
 
 
+def _aware(v: datetime | None) -> datetime | None:
+    # NocoDB stores UTC; a time without an offset (typed through the API) is read as UTC.
+    if v is not None and v.tzinfo is None:
+        return v.replace(tzinfo=UTC)
+    return v
+
+
 def _multi(v: Any) -> Any:
     v = _blank_to_none(v)
     if v is None:
@@ -111,7 +125,7 @@ def _annotation(f: FieldSpec) -> tuple[Any, Any]:
     if t == "date":
         return Annotated[date | None, BeforeValidator(lambda v: None if _blank_to_none(v) is None else (_reject_invalid(v)))], None
     if t == "datetime":
-        return Annotated[datetime | None, BeforeValidator(_nocodb_datetime)], None
+        return Annotated[datetime | None, BeforeValidator(_nocodb_datetime), AfterValidator(_aware)], None
     if t == "checkbox":
         return Annotated[bool, BeforeValidator(_as_bool)], False
     if t == "select":

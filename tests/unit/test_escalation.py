@@ -218,7 +218,28 @@ def test_manager_without_address_skips_only_that_notice(cal, org):
     notices, issues, updates = plan_notices([approval(cal)], at(2026, 10, 12, 16), cal, org, POLICY)
     assert [(n.rung, n.recipient) for n in notices] == [(1, "E1"), (3, "GM")]
     assert len(issues) == 1 and "王主管" in issues[0].reason and issues[0].row_id == 7
-    assert updates[0].escalation_level == 3
+    # Rung 2 never reached anyone: the row stays at level 1 so the next run tries it again.
+    assert updates[0].escalation_level == 1
+
+
+@pytest.mark.req("ESC-2")
+def test_a_rung_blocked_by_missing_address_goes_out_once_the_address_is_added(cal, org):
+    people = dict(org.people)
+    people["M1"] = replace(people["M1"], email=None, wecom_id="")
+    blocked = Org(people, org.dept_heads, org.general_manager)
+    now = at(2026, 10, 10, 16)  # rung 2
+    _, _, [u] = plan_notices([approval(cal)], now, cal, blocked, POLICY)
+    item = replace(approval(cal), escalation_level=u.escalation_level, next_escalation_at=u.next_escalation_at)
+    notices, issues, updates = plan_notices([item], now, cal, org, POLICY)
+    assert issues == [] and (2, "M1") in [(n.rung, n.recipient) for n in notices]
+    assert updates[0].escalation_level == 2
+
+
+def test_a_deadline_ending_on_a_holiday_is_reminded_on_the_next_workday(cal, org):
+    item = replace(approval(cal), kind=ItemKind.ACTION, table="action_items",
+                   due_at=at(2026, 10, 1, 0))  # action item due 09-30, i.e. by 23:59
+    assert rung_at(item, at(2026, 10, 1, 8, 5), cal, POLICY) == 0  # National Day: no message
+    assert rung_at(item, at(2026, 10, 9, 8, 5), cal, POLICY) >= 1
 
 
 @pytest.mark.req("ESC-2")

@@ -21,7 +21,7 @@ def rec(table, **values):
     return model_for(spec)(**values)
 
 
-def inputs(now, steps=(), emps=None):
+def inputs(now, steps=(), emps=None, **open_rows_by_table):
     emps = emps or [
         rec("employees", Id=1, code="E1", name="总经理", department="D01", roles="总经理", email="e1@x.cn", active=True),
         rec("employees", Id=2, code="E2", name="主管", department="D01", manager="E1", email="e2@x.cn", active=True),
@@ -32,7 +32,8 @@ def inputs(now, steps=(), emps=None):
     depts = [rec("departments", Id=1, code="D01", name="市场部", head="E2")]
     open_rows = {s.table: [] for s in SOURCES}
     open_rows["approval_steps"] = list(steps)
-    specs = {t: find_table(t)[1] for t in ("approval_steps", "reports", "employees")}
+    open_rows.update({k: list(v) for k, v in open_rows_by_table.items()})
+    specs = {s.table: find_table(s.table)[1] for s in SOURCES} | {"employees": find_table("employees")[1]}
     return Inputs(now=now, policy=Policy(), cal=CAL, org=build_org(emps, depts, None), warnings=[],
                   open_rows=open_rows, issues=[], activities={}, request_titles={"AP-1": "采购 展台"},
                   reports_all=[], employees=emps, specs=specs)
@@ -47,7 +48,7 @@ def step(**kw):
 @pytest.mark.req("APR-5")
 def test_a_deputy_gets_the_reminder_for_a_delegated_step():
     inp = inputs(datetime(2026, 10, 9, 16, tzinfo=TZ), [step(delegate="E4")])
-    item, computed, _ = open_item(SOURCES[0], inp.open_rows["approval_steps"][0], inp)
+    item, _ = open_item(SOURCES[0], inp.open_rows["approval_steps"][0], inp)
     assert item.assignee == "E4"
     p = plan(inp)
     assert [(n.recipient, n.rung) for n in p.notices] == [("E4", 1)]
@@ -90,3 +91,32 @@ def test_outbox_rows_made_in_quiet_hours_wait_for_morning_unless_urgent():
     p = plan(inp)
     [row] = [r for r in outbox_rows(p.new_notices, inp.org, "r", inp.now, Policy()) if r["channel"] == "email"]
     assert row["not_before"] == datetime(2026, 10, 10, 8, tzinfo=TZ)
+
+
+@pytest.mark.req("ESC-4")
+def test_an_absurd_date_is_reported_and_everyone_else_still_reminded():
+    now = datetime(2026, 10, 9, 16, tzinfo=TZ)
+    far = rec("action_items", Id=3, code="AI-9999", title="远期", owner="E3", due_date="9999-12-31", status="进行中")
+    p = plan(inputs(now, [step()], action_items=[far]))
+    assert [(n.item.code, n.recipient) for n in p.notices] == [("AP-1-S1", "E3")]
+    assert [(i.table, i.row_id) for i in p.issues] == [("待办事项", 3)]
+
+
+@pytest.mark.req("APR-4")
+def test_post_hoc_chasing_stops_for_rejected_or_withdrawn_requests():
+    now = datetime(2026, 10, 20, 10, tzinfo=TZ)
+    reqs = [rec("approval_requests", Id=i, code=f"AP-{i}", kind="紧急采购", title="应急", applicant="E3",
+                status=status, emergency=True, decided_at="2026-10-09T10:00:00+08:00")
+            for i, status in enumerate(["已通过", "已驳回", "已撤回", "草稿"], 1)]
+    p = plan(inputs(now, approval_requests=reqs))
+    assert {n.item.code for n in p.notices} == {"AP-1"}
+
+
+@pytest.mark.req("RPT-2")
+def test_a_postponed_meeting_moves_its_minutes_deadline():
+    now = datetime(2026, 11, 5, 10, tzinfo=TZ)
+    m = rec("meetings", Id=5, code="MT-1", title="启动会", held_at="2026-11-10T10:00:00+08:00", recorder="E3",
+            minutes_due_at="2026-11-04T10:00:00+08:00")  # written when it was planned for 11-03
+    p = plan(inputs(now, meetings=[m]))
+    assert p.notices == []
+    assert p.row_updates["meetings"][5]["minutes_due_at"] == datetime(2026, 11, 11, 10, tzinfo=TZ)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from actops.changes import marks
@@ -157,64 +157,77 @@ def build_org(emps: list[Record], depts: list[Record], gm: str | None) -> Org:
 
 # ----------------------------------------------------------------------------- plan (pure)
 
-def _day_end(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=TZ) + timedelta(days=1)
+CLOSED_REQUESTS = ("草稿", "已驳回", "已撤回")  # nothing left to complete after the fact
 
 
-def open_item(src: Source, rec: Record, inp: Inputs) -> tuple[OpenItem | None, str | None, str | None]:
-    """(item, computed due to write back or None, reason when no due time can be found)."""
+def open_item(src: Source, rec: Record, inp: Inputs) -> tuple[OpenItem | None, datetime | None]:
+    """(item or None when there is nothing to chase, the due time to write back or None).
+
+    Where a policy rule gives the due time (approval SLA, post-hoc, report, minutes, kick-off
+    and closing gates), the rule wins and the row's due field follows it, so a postponed
+    meeting or a corrected period moves its deadline. Without a rule (other gates) the due
+    time staff entered is used. Date deadlines (action items, problems) end with their day.
+    """
     p = inp.policy
-    due: datetime | None = getattr(rec, src.due) if src.due else None
-    computed: datetime | None = None
+    stored: datetime | None = getattr(rec, src.due) if src.due else None
+    rule: datetime | None = None
+    due: datetime | None = None
     title, urgent = "", False
     assignee = getattr(rec, src.assignee)
     if src.kind is ItemKind.APPROVAL:
         assignee = rec.delegate or rec.assignee  # APR-5: the deputy acts while the approver is away
         title = f"{inp.request_titles.get(rec.request, rec.request)} · 第{rec.seq}步 {rec.role}"
-        if due is None and rec.opened_at:
-            computed = due_for(ItemKind.APPROVAL, rec.opened_at, inp.cal, p)
+        if rec.opened_at:
+            rule = due_for(ItemKind.APPROVAL, rec.opened_at, inp.cal, p)
     elif src.kind is ItemKind.POSTHOC:
+        if rec.status in CLOSED_REQUESTS:
+            return None, None
         title, urgent = f"{rec.kind} {rec.title}（总监特批，需补办完整审批）", True
         base = rec.decided_at or rec.submitted_at
-        if due is None and base:
-            computed = due_for(ItemKind.POSTHOC, base, inp.cal, p)
+        if base:
+            rule = due_for(ItemKind.POSTHOC, base, inp.cal, p)
     elif src.kind is ItemKind.REPORT:
         title = f"{rec.kind} {rec.period_start}"
-        if due is None and rec.period_start:
-            computed = due_for(ItemKind.REPORT, rec.period_start, inp.cal, p, report_kind=rec.kind)
+        rule = due_for(ItemKind.REPORT, rec.period_start, inp.cal, p, report_kind=rec.kind)
     elif src.kind is ItemKind.MINUTES:
         title = f"{rec.title} 会议纪要"
-        if due is None and rec.held_at:
-            computed = due_for(ItemKind.MINUTES, rec.held_at, inp.cal, p)
-    elif src.kind is ItemKind.ACTION:
-        title = rec.title
-        due = _day_end(rec.due_date) if rec.due_date else None
+        rule = due_for(ItemKind.MINUTES, rec.held_at, inp.cal, p)
+    elif src.kind in (ItemKind.ACTION, ItemKind.PROBLEM):
+        if rec.due_date is None:
+            return None, None  # no deadline set (problems may have none): nothing is overdue
+        title = rec.title if src.kind is ItemKind.ACTION else (rec.description or "")[:80]
+        due = due_for(src.kind, rec.due_date, inp.cal, p)
     elif src.kind is ItemKind.GATE:
         act = inp.activities.get(rec.activity)
         title = f"{act.name if act else rec.activity} · {rec.gate}"
-        if due is None and act is not None and rec.gate in ("启动会", "结项验收"):
+        if act is not None and rec.gate in ("启动会", "结项验收"):
             base = act.start_date if rec.gate == "启动会" else act.end_date
             if base:
-                computed = due_for(ItemKind.GATE, base, inp.cal, p, gate_kind=rec.gate)
-    elif src.kind is ItemKind.PROBLEM:
-        if rec.due_date is None:
-            return None, None, None  # no deadline set: nothing can be overdue
-        title = (rec.description or "")[:80]
-        due = _day_end(rec.due_date)
+                rule = due_for(ItemKind.GATE, base, inp.cal, p, gate_kind=rec.gate)
+    due = due or rule or stored
     item = OpenItem(
         kind=src.kind, table=src.table, row_id=rec.Id, code=rec.code, title=title, assignee=assignee,
-        due_at=due or computed, urgent=urgent, escalation_level=getattr(rec, "escalation_level", None) or 0,
+        due_at=due, urgent=urgent, escalation_level=getattr(rec, "escalation_level", None) or 0,
         next_escalation_at=getattr(rec, "next_escalation_at", None),
     )
-    return item, computed, None
+    return item, (rule if rule is not None and rule != stored else None)
 
 
 def plan(inp: Inputs) -> Plan:
     out = Plan(warnings=list(inp.warnings))
     items: list[OpenItem] = []
+    bad_dates: list[Issue] = []
     for src in SOURCES:
         for rec in inp.open_rows[src.table]:
-            item, computed, _ = open_item(src, rec, inp)
+            try:
+                item, computed = open_item(src, rec, inp)
+                if item is not None and item.due_at is not None:
+                    rung_at(item, inp.now, inp.cal, inp.policy)  # fails here, not mid-plan
+            except (ValueError, OverflowError) as exc:
+                # One absurd date (year 9999, a naive time) must not stop everyone's reminders.
+                bad_dates.append(Issue(inp.specs[src.table].zh, rec.Id, None, None,
+                                       f"日期无法计算截止时间（{exc}），请检查本行的日期"))
+                continue
             if item is None:
                 continue
             items.append(item)
@@ -235,7 +248,7 @@ def plan(inp: Inputs) -> Plan:
     for u in updates:
         out.update(u.table, u.row_id, escalation_level=u.escalation_level, next_escalation_at=u.next_escalation_at)
     by_table = {s.table: s for s in SOURCES}
-    out.issues = list(inp.issues) + [_issue(i, by_table[i.table], inp) for i in item_issues]
+    out.issues = list(inp.issues) + bad_dates + [_issue(i, by_table[i.table], inp) for i in item_issues]
     _plan_late_reports(inp, out)
     return out
 
@@ -251,10 +264,15 @@ def _issue(i: ItemIssue, src: Source, inp: Inputs) -> Issue:
 
 
 def _plan_late_reports(inp: Inputs, out: Plan) -> None:
-    rows = [ReportRow(row_id=r.Id, employee=r.employee, kind=r.kind, period_start=r.period_start,
-                      due_at=r.due_at or due_for(ItemKind.REPORT, r.period_start, inp.cal, inp.policy, report_kind=r.kind),
-                      submitted_at=r.submitted_at, late_reason=r.late_reason, late=r.late, flag=r.flag)
-            for r in inp.reports_all]
+    rows = []
+    for r in inp.reports_all:
+        try:
+            due = due_for(ItemKind.REPORT, r.period_start, inp.cal, inp.policy, report_kind=r.kind)
+        except (ValueError, OverflowError):
+            continue  # reported with the open items, or a closed report whose period is absurd
+        rows.append(ReportRow(row_id=r.Id, employee=r.employee, kind=r.kind, period_start=r.period_start,
+                              due_at=due, submitted_at=r.submitted_at, late_reason=r.late_reason,
+                              late=r.late, flag=r.flag))
     updates, streaks, flagged = late_report_plan(rows, inp.policy.late_streak_limit, inp.now)
     for u in updates:
         out.update("reports", u.pop("Id"), **u)

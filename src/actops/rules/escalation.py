@@ -196,12 +196,12 @@ class Policy:
 
 # key: (minimum, maximum or None, unit shown in warnings)
 _INT_SETTINGS: dict[str, tuple[int, int | None, str]] = {
-    "approval_sla_days": (0, None, "工作日"),
-    "escalate_after_days": (0, None, "工作日"),
-    "minutes_hours": (0, None, "小时"),
-    "posthoc_days": (0, None, "工作日"),
-    "kickoff_lead_days": (0, None, "工作日"),
-    "closing_days": (0, None, "工作日"),
+    "approval_sla_days": (0, 60, "工作日"),
+    "escalate_after_days": (0, 60, "工作日"),
+    "minutes_hours": (0, 720, "小时"),
+    "posthoc_days": (0, 60, "工作日"),
+    "kickoff_lead_days": (0, 60, "工作日"),
+    "closing_days": (0, 120, "工作日"),
     "monthly_report_day": (1, 28, "日，28 日以内保证每月都有"),
     "late_streak_limit": (1, None, "次"),
 }
@@ -329,9 +329,15 @@ MAX_RUNG = 3
 def _ladder(
     due: datetime, cal: WorkCalendar, policy: Policy
 ) -> tuple[datetime, datetime, datetime]:
-    """Moments rungs 1, 2 and 3 are reached."""
+    """Moments rungs 1, 2 and 3 are reached.
+
+    A due time on a non-workday (a date deadline ending on a holiday eve) is reminded at
+    the start of the next workday: nobody is messaged on a holiday.
+    """
+    due = to_local(due)
+    r1 = due if cal.is_workday(due.date()) else datetime.combine(cal.next_workday(due.date()), time(0), tzinfo=TZ)
     r2 = cal.add_workdays(due, policy.escalate_after_days)
-    return to_local(due), r2, cal.add_workdays(r2, policy.escalate_after_days)
+    return r1, r2, cal.add_workdays(r2, policy.escalate_after_days)
 
 
 def rung_at(item: OpenItem, now: datetime, cal: WorkCalendar, policy: Policy) -> int:
@@ -493,17 +499,24 @@ def plan_notices(
             continue
         owner = org.people[(item.assignee or "").strip()]
         rung = rung_at(item, now, cal, policy)
+        # The level written back is the last rung fully delivered to the outbox: a rung
+        # whose recipient could not be reached stays "not reached", so it is tried again
+        # on every run until the org data is fixed (the dedupe keys keep the rest quiet).
+        level, blocked = 0, False
         for r in range(1, rung + 1):
             code, issue = _recipient(item, r, org)
             if issue is not None:
                 issues.append(issue)
+                blocked = True
             if code is not None:
                 notices.append(
                     Notice(item, r, code, _ROLES[r], dedupe_key(item, r, code), owner.name)
                 )
-        nxt = next_escalation_at(item, rung, cal, policy)
-        if rung != item.escalation_level or nxt != item.next_escalation_at:
-            updates.append(ItemUpdate(item.table, item.row_id, rung, nxt))
+            if not blocked:
+                level = r
+        nxt = next_escalation_at(item, level, cal, policy)
+        if level != item.escalation_level or nxt != item.next_escalation_at:
+            updates.append(ItemUpdate(item.table, item.row_id, level, nxt))
     return notices, issues, updates
 
 
