@@ -1,8 +1,8 @@
 """Has anything changed since the last run? Two one-row reads per table say so.
 
-A table's mark is its newest UpdatedAt and its highest Id: any edit moves the first, any
-insert the second. Deletes move neither, which is fine for the jobs that use marks: a
-deleted row can only take work away, never add a message.
+A table's mark is its newest UpdatedAt, its highest Id and its row count: an edit moves
+the first, an insert the second, a delete the third (a deleted holiday or setting can make
+deadlines earlier, so deletes matter too).
 """
 
 from __future__ import annotations
@@ -17,15 +17,18 @@ _SAME_SECOND = timedelta(seconds=2)
 
 
 def marks(store: Store, tables: Iterable[str], taken_at: datetime) -> dict[str, list]:
-    """``{table: [newest UpdatedAt, highest Id]}``; a mark too close to ``taken_at`` is
+    """``{table: [newest UpdatedAt, highest Id, rows]}``; a mark too close to ``taken_at`` is
     replaced by ``"unsettled"`` so that it never equals a later mark."""
     out: dict[str, list] = {}
     for name in tables:
         t = store.table(name).table
         newest = t.first("-UpdatedAt", ["UpdatedAt"], "(UpdatedAt,notblank)")
-        last = t.first("-Id", ["Id"])
+        body = t.api.request("GET", f"/api/v2/tables/{t.id}/records",
+                             params={"limit": 1, "sort": "-Id", "fields": "Id"}, table=t.title)
+        last = body["list"][0]["Id"] if body.get("list") else None
+        count = body.get("pageInfo", {}).get("totalRows")
         updated = newest["UpdatedAt"] if newest else None
         if updated and datetime.fromisoformat(updated) >= taken_at - _SAME_SECOND:
             updated = "unsettled"
-        out[name] = [updated, last["Id"] if last else None]
+        out[name] = [updated, last, count]
     return out

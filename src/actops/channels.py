@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote, urlencode
@@ -17,6 +18,8 @@ import httpx
 
 from actops import config
 from actops.errors import ActopsError
+
+WECOM_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
 
 class ChannelError(ActopsError):
@@ -93,7 +96,8 @@ class WeComChannel:
         return cls(url) if url else None
 
     def send(self, address: str, subject: str, html: str, markdown: str) -> None:
-        content = f"{markdown}\n<@{address}>" if address else markdown
+        # Only a plausible user id is mentioned: the id comes from a grid cell staff typed.
+        content = f"{markdown}\n<@{address}>" if WECOM_ID.fullmatch(address or "") else markdown
         try:
             resp = httpx.post(self.url, json={"msgtype": "markdown", "markdown": {"content": content}},
                               timeout=self.timeout)
@@ -102,6 +106,8 @@ class WeComChannel:
         body = {}
         with contextlib.suppress(ValueError):
             body = resp.json()
+        if not isinstance(body, dict):  # a proxy may answer with a bare string or list
+            body = {}
         if resp.status_code >= 400 or body.get("errcode", 0) != 0:
             raise ChannelError(f"WeCom webhook refused ({resp.status_code}): {body.get('errmsg') or resp.text[:200]}")
 

@@ -24,5 +24,5 @@ def check_all(store: Store, mark: bool = False, tables: list[str] | None = None)
                                    bound.spec.zh, bound.spec.field("manager").zh)
         issues += found
         if mark:
-            bound.mark_issues(found, recs)
+            bound.mark_issues(found, [r.Id for r in recs], tag="数据检查")
     return issues

@@ -109,40 +109,50 @@ def send_pending(
     policy: Policy,
     render: Callable[[Digest, datetime], tuple[str, str, str]],
     run_id: str,
+    still_open: Callable[[str, int], bool] = lambda table, row_id: True,
 ) -> SendReport:
+    """Send pending rows as digests. Rows for items closed meanwhile, or for people no
+    longer in the org, are retired as 'failed' with the reason instead of waiting forever."""
     report = SendReport()
     pending = outbox.rows(outbox.where(("status", "eq", "pending")))
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in pending:
-        groups.setdefault((row["recipient"], row["channel"]), []).append(row)
     updates: list[dict[str, Any]] = []
-    for (recipient, channel_name), rows in sorted(groups.items()):
-        notices = [notice_from_json(r["body"]) for r in rows]
-        digests = build_digests(notices, org, now, policy)
-        if not digests:
-            continue
-        digest = digests[0]
-        if digest.send_after is not None:
-            report.deferred += len(rows)
-            continue
-        channel = channels.get(channel_name)
-        error: str | None = None
-        if channel is None:
-            error = f"channel {channel_name} is not configured (see README: SMTP_* / WECOM_WEBHOOK_URL)"
+    for row in pending:
+        n = notice_from_json(row["body"])
+        if not still_open(n.item.table, n.item.row_id):
+            updates.append({"Id": row["Id"], "status": "failed", "last_error": "事项已处理或关闭，不再发送"})
+        elif org.active(row["recipient"]) is None:
+            updates.append({"Id": row["Id"], "status": "failed", "last_error": "收件人不在员工表中或已离职，未发送"})
         else:
-            subject, html, md = render(digest, now)
-            try:
-                channel.send(rows[0]["address"], subject, html, md)
-            except ChannelError as exc:
-                error = str(exc)
-        if error is None:
-            report.messages.append((recipient, channel_name, len(digest.notices)))
-            updates += [{"Id": r["Id"], "status": "sent", "sent_at": now, "attempts": (r.get("attempts") or 0) + 1,
-                         "last_error": None, "run_id": run_id} for r in rows]
-        else:
-            report.failures.append((recipient, channel_name, error))
-            updates += [{"Id": r["Id"], "attempts": (r.get("attempts") or 0) + 1, "last_error": error,
-                         "status": "failed" if (r.get("attempts") or 0) + 1 >= MAX_ATTEMPTS else "pending"}
-                        for r in rows]
-    report.rows_marked = outbox.update(updates)
+            groups.setdefault((row["recipient"], row["channel"]), []).append(row)
+    try:
+        for (recipient, channel_name), rows in sorted(groups.items()):
+            digest = build_digests([notice_from_json(r["body"]) for r in rows], org, now, policy)[0]
+            if digest.send_after is not None:
+                report.deferred += len(rows)
+                continue
+            error = _send(channels.get(channel_name), channel_name, rows[0]["address"], render(digest, now))
+            attempts = {r["Id"]: (r.get("attempts") or 0) + 1 for r in rows}
+            if error is None:
+                report.messages.append((recipient, channel_name, len(digest.notices)))
+                updates += [{"Id": i, "status": "sent", "sent_at": now, "attempts": a, "last_error": None,
+                             "run_id": run_id} for i, a in attempts.items()]
+            else:
+                report.failures.append((recipient, channel_name, error))
+                updates += [{"Id": i, "attempts": a, "last_error": error,
+                             "status": "failed" if a >= MAX_ATTEMPTS else "pending"} for i, a in attempts.items()]
+    finally:
+        # Whatever happened mid-loop, what was sent is recorded: a rerun must not resend it.
+        report.rows_marked = outbox.update(updates)
     return report
+
+
+def _send(channel: Channel | None, name: str, address: str, rendered: tuple[str, str, str]) -> str | None:
+    if channel is None:
+        return f"channel {name} is not configured (see README: SMTP_* / WECOM_WEBHOOK_URL)"
+    subject, html, md = rendered
+    try:
+        channel.send(address, subject, html, md)
+    except ChannelError as exc:
+        return str(exc)
+    return None

@@ -172,8 +172,14 @@ def _reason(err: dict[str, Any]) -> str:
     return zh or err["msg"]
 
 
-def from_row(spec: TableSpec, row: dict[str, Any], titles: dict[str, str] | None = None) -> tuple[Record | None, list[Issue]]:
-    """Validate one row keyed by NocoDB title. ``titles`` maps field name → current title."""
+def from_row(spec: TableSpec, row: dict[str, Any], titles: dict[str, str] | None = None,
+             salvage: bool = False) -> tuple[Record | None, list[Issue]]:
+    """Validate one row keyed by NocoDB title. ``titles`` maps field name → current title.
+
+    With ``salvage`` a row with bad values is still returned, those fields emptied, for
+    tables where losing the whole row hurts more than one blank field (a person with a
+    mistyped e-mail still has a manager and a WeCom id).
+    """
     titles = titles or {f.name: f.zh for f in spec.fields}
     data: dict[str, Any] = {"Id": row.get("Id"), "CreatedAt": _nocodb_datetime(row.get("CreatedAt")),
                             "UpdatedAt": _nocodb_datetime(row.get("UpdatedAt"))}
@@ -189,7 +195,14 @@ def from_row(spec: TableSpec, row: dict[str, Any], titles: dict[str, str] | None
             name = str(err["loc"][0]) if err["loc"] else None
             fspec = _field_or_none(spec, name)
             issues.append(Issue(spec.zh, row.get("Id"), fspec.zh if fspec else name, data.get(name) if name else None, _reason(err)))
-        return None, issues
+        if not salvage:
+            return None, issues
+        bad = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+        try:
+            rec = model_for(spec)(**{k: v for k, v in data.items() if k not in bad})
+        except ValidationError:
+            return None, issues
+        return rec, issues
     for f in spec.fields:
         # Only fields that were read: a read with a field subset cannot judge the others.
         if f.required and titles.get(f.name, f.zh) in row and getattr(rec, f.name) in (None, (), ""):
@@ -205,11 +218,12 @@ def _field_or_none(spec: TableSpec, name: str | None) -> FieldSpec | None:
         return None
 
 
-def validate_rows(spec: TableSpec, rows: list[dict[str, Any]], titles: dict[str, str] | None = None) -> tuple[list[Record], list[Issue]]:
+def validate_rows(spec: TableSpec, rows: list[dict[str, Any]], titles: dict[str, str] | None = None,
+                  salvage: bool = False) -> tuple[list[Record], list[Issue]]:
     good: list[Record] = []
     issues: list[Issue] = []
     for row in rows:
-        rec, problems = from_row(spec, row, titles)
+        rec, problems = from_row(spec, row, titles, salvage)
         issues.extend(problems)
         if rec is not None:
             good.append(rec)

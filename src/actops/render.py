@@ -61,6 +61,9 @@ def md_escape(text: object) -> str:
     Staff-typed text must not turn into formatting, links or ``<font>`` tags in WeCom.
     """
     flat = " ".join(str(text if text is not None else "").splitlines())
+    # WeCom documents no backslash escapes for tags: angle brackets become full-width, so
+    # no <font> or <@mention> can be formed whatever the client makes of the backslashes.
+    flat = flat.replace("<", "＜").replace(">", "＞")
     return _MD_SPECIAL.sub(r"\\\1", flat)
 
 

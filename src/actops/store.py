@@ -45,12 +45,13 @@ class BoundTable:
                 parts.append(f"({self.title(name) if name in self.titles else name},{op}" + "".join(f",{v}" for v in value) + ")")
         return "~and".join(parts) if parts else None
 
-    def read(self, where: str | None = None, fields: Sequence[str] | None = None) -> tuple[list[Record], list[Issue]]:
+    def read(self, where: str | None = None, fields: Sequence[str] | None = None,
+             salvage: bool = False) -> tuple[list[Record], list[Issue]]:
         titles = [self.title(f) for f in fields] if fields is not None else None
         rows = self.table.all(where, titles)
         note = self.title("data_issue")
         self.notes.update({r["Id"]: r.get(note) for r in rows if note in r})
-        return validate_rows(self.spec, rows, self.titles)
+        return validate_rows(self.spec, rows, self.titles, salvage)
 
     def rows(self, where: str | None = None, fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Raw rows re-keyed by field name, unvalidated (for keys and cheap scans)."""
@@ -92,24 +93,36 @@ class BoundTable:
         self.create(new)
         return len(new), len(rows) - len(new)
 
-    def mark_issues(self, issues: Sequence[Issue], records_ok: Iterable[Record] = ()) -> int:
-        """Write each bad row's problems into its 数据问题 field; clear it on rows now fine.
+    def mark_issues(self, issues: Sequence[Issue], checked: Iterable[int] = (), tag: str = "数据检查") -> int:
+        """Put each issue into its row's 数据问题 field, as lines starting with 【tag】.
 
-        Notes equal to what was last read are not written again, so a rerun costs nothing.
+        Rows in ``checked`` without an issue lose their 【tag】 lines. Lines of other tags
+        (another job's) are kept, so two jobs never undo each other's notes; notes equal
+        to what was last read are not written again, so a rerun costs nothing.
         """
-        by_row: dict[int, list[str]] = {}
+        prefix = f"【{tag}】"
+        mine: dict[int, list[str]] = {}
         for i in issues:
             if i.row_id is not None:
-                by_row.setdefault(i.row_id, []).append(str(i))
-        wanted = {rid: "\n".join(dict.fromkeys(msgs)) for rid, msgs in by_row.items()}
-        for r in records_ok:
-            if r.Id not in wanted:
-                wanted[r.Id] = None
-        updates = [{"Id": rid, "data_issue": note} for rid, note in wanted.items()
-                   if (self.notes.get(rid) or None) != note and (note is not None or rid in self.notes)]
-        for u in updates:
-            self.notes[u["Id"]] = u["data_issue"]
+                mine.setdefault(i.row_id, []).append(prefix + str(i))
+        updates = []
+        for rid in dict.fromkeys([*mine, *checked]):
+            if rid not in self.notes and rid not in mine:
+                continue  # note unknown and nothing to say: leave the row alone
+            old = self.notes.get(rid) or None
+            others = [line for line in (old or "").splitlines() if line and not line.startswith(prefix)]
+            note = "\n".join([*others, *dict.fromkeys(mine.get(rid, []))]) or None
+            if note != old:
+                updates.append({"Id": rid, "data_issue": note})
+                self.notes[rid] = note
         return self.update(updates) if updates else 0
+
+    def tagged(self, tag: str) -> list[int]:
+        """Ids of rows carrying 【tag】 notes (their notes are remembered for mark_issues)."""
+        note = self.title("data_issue")
+        rows = self.table.all(f"({note},like,%【{tag}】%)", [note])
+        self.notes.update({r["Id"]: r.get(note) for r in rows})
+        return [r["Id"] for r in rows]
 
 
 class Store:
@@ -130,7 +143,7 @@ class Store:
                     f"base {base_title(spec, self.prefix)!r} does not exist in NocoDB at {self.api.url}; "
                     "run `actops schema apply`"
                 )
-            tables = {short_name(t.get("table_name", "")): t for t in base.tables(expect={t.name for t in spec.tables}, settle=1)}
+            tables = {short_name(t.get("table_name", "")): t for t in base.tables()}
             self._bases[spec.name] = (base, tables)
         return self._bases[spec.name]
 

@@ -260,3 +260,39 @@ def test_an_unchanged_base_costs_a_few_one_row_reads_and_wakes_on_edits_and_due_
     assert r.plan.items == 0  # asleep again
     r, sent, _ = run("2026-11-05T09:30")  # the stored wake-up time has passed: managers hear of both
     assert sent == ["e2@corp.test", "e3@corp.test"]
+
+
+@pytest.mark.req("ESC-2", "ORG-2")
+def test_a_mistyped_email_keeps_the_person_in_the_chain_and_notes_do_not_fight(make_store, smtp, wecom):
+    from actops.checks import check_all
+
+    store = make_store(TABLES, suffix="salvage-")
+    company(store)
+    emps = store.table("employees")
+    e3 = next(r for r in emps.rows() if r["code"] == "E3")
+    # The manager's e-mail is mistyped but his WeCom id is fine; a dangling ref on E4 for `check`.
+    emps.table.update([{"Id": e3["Id"], emps.title("email"): "zhang@x", emps.title("wecom_id"): "wangzhuguan",
+                        emps.title("channel"): "邮件和企业微信"}])
+    store.table("approval_requests").create([{"code": "AP-4", "kind": "采购", "title": "帐篷", "applicant": "E4", "status": "审批中"}])
+    store.table("approval_steps").create([step("AP-4-S1", "E4", at("2026-11-02T09:00"), request="AP-4")])
+    wecom.received.clear()
+    smtp.clear()
+    r = escalations.run(store, at("2026-11-05T10:00"), channels=channels(smtp, wecom))
+    assert any("<@wangzhuguan>" in m["json"]["markdown"]["content"] for m in wecom.received)  # rung 2 reached E3
+    assert any(i.table == "员工" and i.field == "邮箱" for i in r.plan.issues)
+    note = next(x for x in emps.rows() if x["code"] == "E3")["data_issue"]
+    assert note.startswith("【提醒流程】") and "邮箱" in note
+
+    check_all(store, mark=True, tables=["departments", "employees"])
+    note = next(x for x in emps.rows() if x["code"] == "E3")["data_issue"]
+    assert "【提醒流程】" in note and "【数据检查】" in note  # neither job erased the other's line
+
+    # The step is approved while a reminder still waits in the outbox: it is retired, not sent.
+    store.table("outbox").update([{"Id": x["Id"], "status": "pending"} for x in store.table("outbox").rows()])
+    steps = store.table("approval_steps")
+    steps.update([{"Id": steps.rows()[0]["Id"], "status": "已通过"}])
+    smtp.clear()
+    escalations.run(store, at("2026-11-05T10:30"), channels=channels(smtp, wecom))
+    assert smtp.messages == []
+    assert {x["status"] for x in store.table("outbox").rows()} == {"failed"}
+    assert all("已处理或关闭" in x["last_error"] for x in store.table("outbox").rows())

@@ -145,3 +145,11 @@ def test_unreachable_server_is_a_connect_error():
 def test_where_and_keeps_or_groups_local():
     assert where_and("(Id,gt,5)", None) == "(Id,gt,5)"
     assert where_and("(Id,gt,5)", "(a,eq,1)~or(b,eq,2)") == "(Id,gt,5)~and((a,eq,1)~or(b,eq,2))"
+
+
+def test_short_table_name_survives_an_underscore_in_nocodbs_random_prefix():
+    from actops.nocodb._base import short_name
+
+    assert short_name("nc_jc43___employees") == "employees"
+    assert short_name("nc_if5____calendar") == "calendar"  # seen: the prefix was "if5_"
+    assert short_name("approval_steps") == "approval_steps"  # an external source has no prefix

@@ -47,13 +47,14 @@ def test_staff_text_is_escaped_in_html_and_markdown():
     assert "<script>" not in html and "</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;**x**" in html
     assert "<script>" not in md
-    assert r"\<script\>alert\(1\)\</script\>\*\*x\*\*" in md
+    assert r"＜script＞alert\(1\)＜/script＞\*\*x\*\*" in md
     assert "<script>" not in subject
 
 
 @pytest.mark.req("SEC-3")
 def test_md_escape():
-    assert md_escape("a*b_c`d[e](f)#g<h>!i|j~k") == r"a\*b\_c\`d\[e\]\(f\)\#g\<h\>\!i\|j\~k"
+    # Angle brackets become full-width: no WeCom tag (<font>, <@id>) can be formed.
+    assert md_escape("a*b_c`d[e](f)#g<h>!i|j~k") == r"a\*b\_c\`d\[e\]\(f\)\#g＜h＞\!i\|j\~k"
     assert md_escape("line1\nline2\r\nline3") == "line1 line2 line3"
     assert md_escape("a\\b") == "a\\\\b"
     assert md_escape(None) == ""

@@ -63,6 +63,7 @@ SOURCES = (
 WATCHED = tuple(dict.fromkeys(("settings", "calendar", "employees", "departments", "activities",
                                *(s.table for s in SOURCES))))
 NEVER = "never"
+NOTE_TAG = "提醒流程"
 
 
 @dataclass
@@ -79,6 +80,8 @@ class Inputs:
     reports_all: list[Record]
     employees: list[Record]
     specs: Mapping[str, Any]  # table name → TableSpec (for titles in issues)
+    department_ids: tuple[int, ...] = ()
+    changed_since: datetime | None = None  # rows edited after this get their notices re-checked
 
 
 @dataclass
@@ -103,8 +106,9 @@ def load(store: Store, now: datetime) -> Inputs:
     policy, warnings = Policy.from_settings(settings)
     cal, cal_warn = WorkCalendar.from_rows(store.table("calendar").rows(fields=["date", "is_workday"]))
     warnings += cal_warn
-    emps, issues = store.table("employees").read()
-    depts, dissues = store.table("departments").read()
+    # Salvaged: a mistyped e-mail must not drop a person out of every escalation chain.
+    emps, issues = store.table("employees").read(salvage=True)
+    depts, dissues = store.table("departments").read(salvage=True)
     issues += dissues
     gm_setting = settings.get("general_manager") or None
     org = build_org(emps, depts, gm_setting)
@@ -127,7 +131,7 @@ def load(store: Store, now: datetime) -> Inputs:
         now=now, policy=policy, cal=cal, org=org, warnings=warnings, open_rows=open_rows,
         issues=_dedupe(issues), activities={a.code: a for a in acts},
         request_titles={r["code"]: f"{r.get('kind') or ''} {r.get('title') or ''}".strip() for r in reqs},
-        reports_all=reports_all, employees=emps,
+        reports_all=reports_all, employees=emps, department_ids=tuple(d.Id for d in depts),
         specs={t.name: t for b in specs.values() for t in b.tables},
     )
 
@@ -244,7 +248,16 @@ def plan(inp: Inputs) -> Plan:
     out.wake_at = min((t for t in nexts if t is not None), default=None)
     out.notices = notices
     stored = {(i.table, i.row_id): i.escalation_level for i in items}
-    out.new_notices = [n for n in notices if n.rung > stored[(n.item.table, n.item.row_id)]]
+    # Rows edited since the last run (a deputy set, a step reassigned) have all their
+    # notices re-checked against the outbox: the new recipient's key is new.
+    changed: set[tuple[str, int]] = set()
+    if inp.changed_since is not None:
+        since = inp.changed_since - timedelta(seconds=2)
+        for src in SOURCES:
+            changed |= {(src.table, r.Id) for r in inp.open_rows[src.table]
+                        if (r.UpdatedAt or r.CreatedAt or since) >= since}
+    out.new_notices = [n for n in notices
+                       if n.rung > stored[(n.item.table, n.item.row_id)] or (n.item.table, n.item.row_id) in changed]
     for u in updates:
         out.update(u.table, u.row_id, escalation_level=u.escalation_level, next_escalation_at=u.next_escalation_at)
     by_table = {s.table: s for s in SOURCES}
@@ -320,13 +333,17 @@ def run(
     previous = None if dry_run else last_run_stats(store)
     runlog.start()
     try:
-        current = {} if dry_run else marks(store, WATCHED, datetime.now(TZ))
+        started = datetime.now(TZ)
+        current = {} if dry_run else marks(store, WATCHED, started)
         if previous is not None and _nothing_to_do(previous, current, now, store):
             runlog.stats = {"skipped": "nothing changed and nothing falls due", "marks": current,
-                            "wake_at": previous["wake_at"], "api_calls": store.api.total_calls}
+                            "wake_at": previous["wake_at"], "started_at": started.isoformat(),
+                            "api_calls": store.api.total_calls}
             log(f"nothing changed since the last run and nothing falls due before {previous['wake_at']}")
             return Result(runlog.run_id, runlog.finish(to_local(datetime.now(TZ))), Plan())
         inp = load(store, now)
+        if previous is not None:
+            inp.changed_since = datetime.fromisoformat(previous["started_at"]) if previous.get("started_at") else None
         p = plan(inp)
         runlog.issues, runlog.warnings = p.issues, p.warnings
         result = Result(runlog.run_id, "ok", p)
@@ -347,14 +364,18 @@ def run(
             n = store.table(table).update([{"Id": rid, **vals} for rid, vals in changes.items()])
             runlog.wrote(table, n)
         _mark_issues(store, p, inp)
+        open_now = {(src.table, r.Id) for src in SOURCES for r in inp.open_rows[src.table]}
+        open_now |= {(t, i.row_id) for i in p.issues for t, spec in inp.specs.items() if spec.zh == i.table}
         result.sent = send_pending(outbox, channels or {}, inp.org, now, inp.policy,
-                                   lambda d, t: render_digest(d, t), runlog.run_id)
+                                   lambda d, t: render_digest(d, t), runlog.run_id,
+                                   still_open=lambda table, row_id: (table, row_id) in open_now)
         runlog.wrote("outbox", result.sent.rows_marked)
         runlog.stats = {
             "open_items": p.items, "notices_new": len(p.new_notices), "enqueued": len(new),
             "messages_sent": len(result.sent.messages), "send_failures": len(result.sent.failures),
             "deferred_quiet_hours": result.sent.deferred, "issues": len(p.issues), "api_calls": store.api.total_calls,
             "marks": current, "wake_at": p.wake_at.isoformat() if p.wake_at else NEVER,
+            "started_at": started.isoformat(),
         }
         for who, ch, err in result.sent.failures:
             runlog.warnings.append(f"发送给 {who} 的{ch}消息失败：{err}")
@@ -389,10 +410,15 @@ def _nothing_to_do(previous: dict[str, Any], current: dict[str, list], now: date
 
 
 def _mark_issues(store: Store, p: Plan, inp: Inputs) -> None:
-    """Put each issue on its row; clear notes of open rows that are fine now. Unchanged notes cost nothing."""
+    """Put each issue on its row (【提醒流程】 lines); clear ours from rows now fine or closed."""
     by_table: dict[str, list[Issue]] = {}
     for i in p.issues:
         by_table.setdefault(i.table, []).append(i)
+    checked: dict[str, list[int]] = {"employees": [e.Id for e in inp.employees],
+                                     "departments": list(inp.department_ids)}
     for src in SOURCES:
-        bound = store.table(src.table)
-        bound.mark_issues(by_table.get(bound.spec.zh, []), inp.open_rows[src.table])
+        open_ids = [r.Id for r in inp.open_rows[src.table]]
+        checked[src.table] = [*open_ids, *store.table(src.table).tagged(NOTE_TAG)]
+    for table, ids in checked.items():
+        bound = store.table(table)
+        bound.mark_issues(by_table.get(bound.spec.zh, []), ids, tag=NOTE_TAG)

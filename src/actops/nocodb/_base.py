@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -7,9 +8,17 @@ if TYPE_CHECKING:
     from actops.nocodb._table import Table
 
 
+_PHYSICAL = re.compile(r"^nc_[a-z0-9_]{4}___(.+)$")
+
+
 def short_name(table_name: str) -> str:
-    """Our table name from NocoDB's physical one (``nc_xxxx___employees`` → ``employees``)."""
-    return table_name.split("___", 1)[1] if "___" in table_name else table_name
+    """Our table name from NocoDB's physical one (``nc_xxxx___employees`` → ``employees``).
+
+    The four random characters may themselves contain "_" (``nc_if5____calendar``), so the
+    prefix is matched by its shape, not by splitting at the first "___".
+    """
+    m = _PHYSICAL.match(table_name)
+    return m.group(1) if m else table_name
 
 
 class Base:
@@ -17,17 +26,8 @@ class Base:
         self.api = api
         self.id = base_id
 
-    def tables(self, expect: set[str] | None = None, settle: int = 4) -> list[dict[str, Any]]:
-        """List tables. With ``expect`` (short table names), re-list a few times while some
-        are missing: right after a burst of creates NocoDB has been seen (rarely) to list a
-        base without its newest tables, and a wrong "missing" would create a duplicate."""
-        for attempt in range(settle + 1):
-            found = self.api.request("GET", f"/api/v2/meta/bases/{self.id}/tables", params={"limit": 1000})["list"]
-            if not expect or expect <= {short_name(t.get("table_name", "")) for t in found}:
-                return found
-            if attempt < settle:
-                self.api._sleep(0.5 * (attempt + 1))
-        return found
+    def tables(self) -> list[dict[str, Any]]:
+        return self.api.request("GET", f"/api/v2/meta/bases/{self.id}/tables", params={"limit": 1000})["list"]
 
     def table(self, table_id: str, title: str | None = None) -> Table:
         from actops.nocodb._table import Table
@@ -38,8 +38,7 @@ class Base:
         """Find a table by its database name (stable) or its title (staff may rename)."""
         for t in self.tables():
             # NocoDB prefixes physical names (nc_xxxx___name); titles are what staff see.
-            tn = t.get("table_name") or ""
-            if name in (tn, t.get("title")) or tn.endswith(f"___{name}"):
+            if name in (short_name(t.get("table_name") or ""), t.get("title")):
                 return self.table(t["id"], t["title"])
         return None
 

@@ -88,7 +88,7 @@ def plan(api: Api, specs: Iterable[BaseSpec], prefix: str = "", only: set[str] |
         if base is None:
             p.changes.append(Change("create base", base_title(spec, prefix), _deferred_base(api, spec, prefix, tables)))
             continue
-        existing = {short_name(t.get("table_name", "")): t for t in base.tables(expect={t.name for t in tables})}
+        existing = {short_name(t.get("table_name", "")): t for t in base.tables()}
         for tspec in tables:
             if tspec.name not in existing:
                 p.changes.append(Change("create table", f"{spec.zh}/{tspec.zh}", _create_table_fn(base, tspec)))
@@ -189,12 +189,12 @@ def _create_view(table: Table, view: ViewSpec) -> None:
             payload["comparison_sub_op"], payload["value"] = rest[0], rest[1] or None
         elif len(rest) == 1:
             payload["value"] = rest[0]
-        table.api.request("POST", f"/api/v2/meta/views/{vid}/filters", json=payload, table=table.title)
+        table.api.request("POST", f"/api/v2/meta/views/{vid}/filters", json=payload, retry=False, table=table.title)
     for s in view.sorts:
         table.api.request(
             "POST", f"/api/v2/meta/views/{vid}/sorts",
             json={"fk_column_id": _col_id(table, s.lstrip("-")), "direction": "desc" if s.startswith("-") else "asc"},
-            table=table.title,
+            retry=False, table=table.title,
         )
 
 
@@ -222,8 +222,10 @@ def _create_form(table: Table, form: FormSpec, tspec: TableSpec) -> None:
 
 
 def _insert_rows(table: Table, tspec: TableSpec, rows: Iterable[dict[str, Any]]) -> None:
-    titled = [{tspec.field(k).zh: v for k, v in r.items()} for r in rows]
-    table.create(titled, key=tspec.field(tspec.key).zh)
+    # Live titles: a column renamed in the grid must still receive its seed value.
+    live = table.titles_by_column_name()
+    title = {f.name: live.get(f.name, f.zh) for f in tspec.fields}
+    table.create([{title[k]: v for k, v in r.items()} for r in rows], key=title[tspec.key])
 
 
 def _seed_rows(table: Table, tspec: TableSpec) -> None:
