@@ -115,7 +115,7 @@ def send_pending(
     longer in the org, are retired as 'failed' with the reason instead of waiting forever."""
     report = SendReport()
     pending = outbox.rows(outbox.where(("status", "eq", "pending")))
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str], list[tuple[dict[str, Any], Notice]]] = {}
     updates: list[dict[str, Any]] = []
     for row in pending:
         n = notice_from_json(row["body"])
@@ -124,10 +124,11 @@ def send_pending(
         elif org.active(row["recipient"]) is None:
             updates.append({"Id": row["Id"], "status": "failed", "last_error": "收件人不在员工表中或已离职，未发送"})
         else:
-            groups.setdefault((row["recipient"], row["channel"]), []).append(row)
+            groups.setdefault((row["recipient"], row["channel"]), []).append((row, n))
     try:
-        for (recipient, channel_name), rows in sorted(groups.items()):
-            digest = build_digests([notice_from_json(r["body"]) for r in rows], org, now, policy)[0]
+        for (recipient, channel_name), pairs in sorted(groups.items()):
+            rows = [r for r, _ in pairs]
+            digest = build_digests([n for _, n in pairs], org, now, policy)[0]
             if digest.send_after is not None:
                 report.deferred += len(rows)
                 continue

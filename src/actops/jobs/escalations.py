@@ -26,7 +26,6 @@ from actops.rules.escalation import (
     Policy,
     build_digests,
     due_for,
-    next_escalation_at,
     plan_notices,
     rung_at,
 )
@@ -81,6 +80,7 @@ class Inputs:
     employees: list[Record]
     specs: Mapping[str, Any]  # table name → TableSpec (for titles in issues)
     department_ids: tuple[int, ...] = ()
+    open_ids: Mapping[str, set[int]] = field(default_factory=dict)  # open rows, valid or not
     changed_since: datetime | None = None  # rows edited after this get their notices re-checked
 
 
@@ -112,25 +112,34 @@ def load(store: Store, now: datetime) -> Inputs:
     issues += dissues
     gm_setting = settings.get("general_manager") or None
     org = build_org(emps, depts, gm_setting)
-    # Reports are read whole once: the late streaks need the history, the ladder the open ones.
+    # Two tables are read once for two purposes: reports whole (the late streaks need the
+    # history, the ladder the open ones); requests in approval or emergency (step titles,
+    # post-hoc chasing). The other sources are read with their open-filter.
     reports_all, rprobs = store.table("reports").read()
-    issues += rprobs
-    open_rows: dict[str, list[Record]] = {"reports": [r for r in reports_all if r.submitted_at is None]}
+    reqs_bound = store.table("approval_requests")
+    reqs, qprobs = reqs_bound.read(f"{reqs_bound.where(('status', 'eq', '审批中'))}~or{reqs_bound.where(('emergency', 'checked'))}")
+    open_rows: dict[str, list[Record]] = {
+        "reports": [r for r in reports_all if r.submitted_at is None],
+        "approval_requests": [r for r in reqs if r.emergency and r.posthoc_done_at is None],
+    }
+    open_ids = {"reports": {r.Id for r in open_rows["reports"]} | {p.row_id for p in rprobs},
+                "approval_requests": {r.Id for r in open_rows["approval_requests"]} | {p.row_id for p in qprobs}}
+    issues += rprobs + qprobs
     for src in SOURCES:
         if src.table in open_rows:
             continue
         bound = store.table(src.table)
         recs, probs = bound.read(bound.where(*src.where))
         open_rows[src.table] = recs
+        open_ids[src.table] = {r.Id for r in recs} | {p.row_id for p in probs}
         issues += probs
     acts, _ = store.table("activities").read(fields=["code", "name", "start_date", "end_date"])
-    reqs = store.table("approval_requests").rows(
-        store.table("approval_requests").where(("status", "eq", "审批中")), fields=["code", "title", "kind"])
     specs = {b.name: b for b in store.specs}
     return Inputs(
         now=now, policy=policy, cal=cal, org=org, warnings=warnings, open_rows=open_rows,
         issues=_dedupe(issues), activities={a.code: a for a in acts},
-        request_titles={r["code"]: f"{r.get('kind') or ''} {r.get('title') or ''}".strip() for r in reqs},
+        request_titles={r.code: f"{r.kind} {r.title}" for r in reqs if r.status == "审批中"},
+        open_ids=open_ids,
         reports_all=reports_all, employees=emps, department_ids=tuple(d.Id for d in depts),
         specs={t.name: t for b in specs.values() for t in b.tables},
     )
@@ -221,6 +230,7 @@ def plan(inp: Inputs) -> Plan:
     out = Plan(warnings=list(inp.warnings))
     items: list[OpenItem] = []
     bad_dates: list[Issue] = []
+    report_dues: dict[int, datetime | None] = {}  # computed once, used by the ladder and the streaks
     for src in SOURCES:
         for rec in inp.open_rows[src.table]:
             try:
@@ -235,6 +245,8 @@ def plan(inp: Inputs) -> Plan:
             if item is None:
                 continue
             items.append(item)
+            if src.table == "reports":
+                report_dues[rec.Id] = item.due_at
             if computed is not None and src.due:
                 out.update(src.table, rec.Id, **{src.due: computed})
     out.items = len(items)
@@ -243,8 +255,9 @@ def plan(inp: Inputs) -> Plan:
         out.warnings.append(
             f"工作日历缺少 {unknown[0]} 至 {unknown[-1]} 之间的 {len(unknown)} 天，已按周一至周五计算；请在「工作日历」表补充。")
     notices, item_issues, updates = plan_notices(items, inp.now, inp.cal, inp.org, inp.policy)
-    nexts = [next_escalation_at(i, rung_at(i, inp.now, inp.cal, inp.policy), inp.cal, inp.policy)
-             for i in items if i.due_at is not None]
+    # The next wake-up is each item's 下次升级时间 as it will stand after this run's writes.
+    moved = {(u.table, u.row_id): u.next_escalation_at for u in updates}
+    nexts = [moved.get((i.table, i.row_id), i.next_escalation_at) for i in items]
     out.wake_at = min((t for t in nexts if t is not None), default=None)
     out.notices = notices
     stored = {(i.table, i.row_id): i.escalation_level for i in items}
@@ -262,7 +275,7 @@ def plan(inp: Inputs) -> Plan:
         out.update(u.table, u.row_id, escalation_level=u.escalation_level, next_escalation_at=u.next_escalation_at)
     by_table = {s.table: s for s in SOURCES}
     out.issues = list(inp.issues) + bad_dates + [_issue(i, by_table[i.table], inp) for i in item_issues]
-    _plan_late_reports(inp, out)
+    _plan_late_reports(inp, out, report_dues)
     return out
 
 
@@ -276,13 +289,16 @@ def _issue(i: ItemIssue, src: Source, inp: Inputs) -> Issue:
     return Issue(spec.zh, i.row_id, title, i.value, i.reason)
 
 
-def _plan_late_reports(inp: Inputs, out: Plan) -> None:
+def _plan_late_reports(inp: Inputs, out: Plan, dues: Mapping[int, datetime | None]) -> None:
     rows = []
     for r in inp.reports_all:
         try:
-            due = due_for(ItemKind.REPORT, r.period_start, inp.cal, inp.policy, report_kind=r.kind)
+            due = dues[r.Id] if r.Id in dues else due_for(
+                ItemKind.REPORT, r.period_start, inp.cal, inp.policy, report_kind=r.kind)
         except (ValueError, OverflowError):
-            continue  # reported with the open items, or a closed report whose period is absurd
+            continue  # a closed report whose period is absurd: nothing to judge
+        if due is None:
+            continue
         rows.append(ReportRow(row_id=r.Id, employee=r.employee, kind=r.kind, period_start=r.period_start,
                               due_at=due, submitted_at=r.submitted_at, late_reason=r.late_reason,
                               late=r.late, flag=r.flag))
@@ -364,11 +380,9 @@ def run(
             n = store.table(table).update([{"Id": rid, **vals} for rid, vals in changes.items()])
             runlog.wrote(table, n)
         _mark_issues(store, p, inp)
-        open_now = {(src.table, r.Id) for src in SOURCES for r in inp.open_rows[src.table]}
-        open_now |= {(t, i.row_id) for i in p.issues for t, spec in inp.specs.items() if spec.zh == i.table}
         result.sent = send_pending(outbox, channels or {}, inp.org, now, inp.policy,
                                    lambda d, t: render_digest(d, t), runlog.run_id,
-                                   still_open=lambda table, row_id: (table, row_id) in open_now)
+                                   still_open=lambda table, row_id: row_id in inp.open_ids.get(table, ()))
         runlog.wrote("outbox", result.sent.rows_marked)
         runlog.stats = {
             "open_items": p.items, "notices_new": len(p.new_notices), "enqueued": len(new),
