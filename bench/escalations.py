@@ -20,10 +20,10 @@ import httpx
 
 from actops import config
 from actops.catcher import MailCatcher
-from actops.channels import EmailChannel
+from actops.messaging.channels import EmailChannel
 from actops.jobs import escalations
 from actops.nocodb import Api
-from actops.rules.workdays import TZ, prc_calendar_rows
+from actops.kernel.calendar import TZ, prc_calendar_rows
 from actops.schema import load_schema
 from actops.schema.sync import apply
 from actops.store import Store

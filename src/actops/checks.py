@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from actops.records import Issue, check_refs
-from actops.rules.org import manager_loops
+from actops.kernel.org import manager_loops
 from actops.store import Store
 
 

@@ -141,32 +141,52 @@ def check(prefix: str = typer.Option("", help="Base title prefix.")) -> None:
 
 run_app = typer.Typer(help="Run a job once, here, without Prefect's scheduler.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
+deploy_app = typer.Typer(help="Prefect deployments derived from the job registry.", no_args_is_help=True)
+app.add_typer(deploy_app, name="deployments")
 
 
-@run_app.command("escalations")
-def run_escalations(
-    now: str | None = typer.Option(None, "--now", help="Pretend it is this moment (ISO-8601; Asia/Shanghai if no offset)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent and written; send and write nothing."),
-    prefix: str = typer.Option("", help="Base title prefix."),
-) -> None:
-    """Reminders and escalations for overdue approvals, reports, minutes, action items, gates."""
-    from actops.channels import channels_from_env
-    from actops.jobs import escalations
-    from actops.store import Store
+def _run_command(entry):
+    def command(
+        now: str | None = typer.Option(None, "--now", help="Pretend it is this moment (ISO-8601; Asia/Shanghai if no offset)."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent and written; send and write nothing."),
+        prefix: str = typer.Option("", help="Base title prefix."),
+    ) -> None:
+        from actops.service import run_job
 
-    try:
-        moment = parse_now(now)
-        result = escalations.run(Store(_api(), prefix), moment, dry_run=dry_run, channels=channels_from_env(),
-                                 log=lambda s: console.print(f"[dim]{s}[/dim]"))
-    except (ActopsError, ValueError) as exc:
-        _fail(exc)
-    print_escalation_result(result)
+        try:
+            result = run_job(entry.name, parse_now(now), dry_run=dry_run, prefix=prefix,
+                             log=lambda s: console.print(f"[dim]{s}[/dim]"))
+        except (ActopsError, ValueError) as exc:
+            _fail(exc)
+        print_result(result)
+
+    command.__doc__ = f"{entry.title}: {entry.description}"
+    return command
+
+
+def _register_jobs() -> None:
+    from actops.registry import JOBS
+
+    for entry in JOBS:
+        run_app.command(entry.name)(_run_command(entry))
+
+
+_register_jobs()
+
+
+@deploy_app.command("write")
+def deployments_write() -> None:
+    """Regenerate flows/<job>.py and prefect.yaml from the registry."""
+    from actops.orchestration import write
+
+    changed = write(config.repo_root())
+    console.print("\n".join(f"wrote {p}" for p in changed) or "flows/ and prefect.yaml are up to date")
 
 
 def parse_now(text: str | None):
     from datetime import datetime
 
-    from actops.rules.workdays import TZ
+    from actops.kernel.calendar import TZ
 
     if not text:
         return datetime.now(TZ)
@@ -174,28 +194,29 @@ def parse_now(text: str | None):
     return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
 
 
-def print_escalation_result(result) -> None:
+def print_result(result) -> None:
     p = result.plan
-    console.print(f"run {result.run_id}: {p.items} open items, {len(p.new_notices)} new notices, "
-                  f"{len(p.issues)} data issues")
+    stats = ", ".join(f"{k} {v}" for k, v in p.stats.items())
+    console.print(f"run {result.run_id}: {stats or result.note or 'nothing to do'}; {len(p.issues)} data issues")
     for w in p.warnings:
         console.print(f"[yellow]! {w}[/yellow]")
     for i in p.issues[:50]:
         console.print(f"[yellow]{i}[/yellow]")
     if result.status == "dry-run":
-        console.print(f"[bold]dry run[/bold]: would write {sum(len(v) for v in p.row_updates.values())} rows "
-                      f"and send {len(result.would_send)} digests:")
-        for d in result.would_send:
-            console.print(f"  → {d.recipient.name}（{d.recipient.code}）: {len(d.notices)} items"
-                          + ("  [urgent]" if d.urgent else "") + (f"  after {d.send_after:%H:%M}" if d.send_after else ""))
+        writes = sum(len(v) for v in p.row_updates.values())
+        console.print(f"[bold]dry run[/bold]: would write {writes} rows and send {len(p.messages)} messages:")
+        for m in p.messages:
+            console.print(f"  → {m.recipient_name}（{m.recipient}） {m.channel}: {len(m.items)} items"
+                          + ("  [urgent]" if m.urgent else "") + f"  not before {m.not_before:%Y-%m-%d %H:%M}")
         return
     for who, ch, n in result.sent.messages:
         console.print(f"  sent {ch} → {who}: {n} items")
     for who, ch, err in result.sent.failures:
         console.print(f"[red]  failed {ch} → {who}: {err}[/red]")
     if result.sent.deferred:
-        console.print(f"  {result.sent.deferred} notices wait for the end of quiet hours")
-    console.print(f"status {result.status}; enqueued {result.enqueued}, sent {len(result.sent.messages)} messages")
+        console.print(f"  {result.sent.deferred} messages wait (quiet hours or retry back-off)")
+    console.print(f"status {result.status}; enqueued {result.enqueued}, sent {len(result.sent.messages)} messages"
+                  + (f" ({result.note})" if result.note else ""))
 
 
 @app.command()

@@ -85,6 +85,35 @@ class InsertUncertainError(TerminalError):
     """An insert failed in a way that may have committed; it was not retried blindly."""
 
 
+class ChannelError(ActopsError):
+    """A message was not delivered. ``retryable`` says whether the same message may go later.
+
+    ``scope`` says what failed: ``"message"`` (this recipient: a malformed address, a
+    rejected mailbox), or ``"channel"`` (every message on it: server down, wrong login).
+    """
+
+    retryable = False
+    scope = "message"
+
+
+class DeliveryRefused(ChannelError):
+    """Terminal for this message: the address is malformed or the server rejected it."""
+
+
+class ChannelUnavailable(ChannelError):
+    """Transient: the server did not answer or failed; the message is tried again later."""
+
+    retryable = True
+    scope = "channel"
+
+
+class ChannelMisconfigured(ChannelError):
+    """The channel's settings are wrong (login, URL): kept pending until someone fixes them."""
+
+    retryable = True
+    scope = "channel"
+
+
 class SchemaError(ActopsError):
     """The schema files in schema/ are inconsistent."""
 

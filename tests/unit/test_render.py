@@ -8,9 +8,12 @@ from datetime import datetime
 import jinja2
 import pytest
 
-from actops.render import environment, md_escape, render_digest
-from actops.rules.escalation import Digest, ItemKind, Notice, OpenItem, Person
-from actops.rules.workdays import TZ
+from actops.jobs.escalations.digests import Digest
+from actops.jobs.escalations.items import ItemKind, Notice, OpenItem
+from actops.jobs.escalations.messages import render_digest
+from actops.kernel.org import Person
+from actops.messaging.render import environment, md_escape
+from actops.kernel.calendar import TZ
 
 NOW = datetime(2026, 10, 12, 16, 0, tzinfo=TZ)
 EVIL = "<script>alert(1)</script>**x**"
@@ -122,7 +125,7 @@ def test_environment_autoescapes_html_only_and_is_strict(tmp_path):
 
 
 def test_end_of_day_deadlines_read_as_2359_of_that_day():
-    from actops.render import local_time
+    from actops.messaging.render import local_time
 
     assert local_time(datetime(2026, 12, 28, 0, 0, tzinfo=TZ)) == "2026-12-27 23:59"
     assert local_time(datetime(2026, 12, 28, 15, 0, tzinfo=TZ)) == "2026-12-28 15:00"

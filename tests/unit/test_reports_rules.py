@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from actops.rules.reports import FLAG_NO_REASON, ReportRow, late_report_plan
-from actops.rules.workdays import TZ
+from actops.jobs.escalations.late_reports import FLAG_NO_REASON, ReportRow, late_report_plan
+from actops.kernel.calendar import TZ
 
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=TZ)
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from actops.rules.workdays import TZ, WorkCalendar, known_years, prc_calendar_rows
+from actops.kernel.calendar import TZ, WorkCalendar, known_years, prc_calendar_rows
 
 
 def at(y, m, d, hh=0, mm=0) -> datetime:

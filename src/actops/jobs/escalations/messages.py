@@ -1,23 +1,17 @@
-"""Rendering of reminder digests (ESC-5) into e-mail HTML, WeCom markdown and a subject.
-
-Everything staff typed is escaped (SEC-3): HTML templates autoescape, markdown goes
-through the ``md`` filter.  Labels are per locale here, so the templates stay layout only.
-"""
+"""The escalation digest as a message: labels, rendering (zh-CN / en) and outbox messages."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-import jinja2
+from actops.jobs.escalations.digests import Digest
+from actops.jobs.escalations.items import ItemKind
+from actops.messaging.outbox import Message, message_key
+from actops.messaging.render import environment, fit_markdown, local_time, locale_of, safe_link
 
-from actops.rules.escalation import Digest, ItemKind
-from actops.rules.workdays import to_local
-
-DEFAULT_LOCALE = "zh-CN"
-LOCALES = ("zh-CN", "en")
-MD_MAX_BYTES = 4000  # WeCom bot markdown limit is 4096 bytes; keep a margin
+JOB = "escalations"
+KIND = "提醒汇总"
 MD_TITLE_CHARS = 60
 
 KIND_LABELS: dict[str, dict[ItemKind, str]] = {
@@ -50,64 +44,6 @@ RUNG_LABELS: dict[str, dict[int, str]] = {
     },
 }
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-_MD_SPECIAL = re.compile(r"([\\*_`\[\]()#<>!|~])")
-_SAFE_URL = re.compile(r"^https?://[^\s()<>\"'\\\[\]]+$")
-
-
-def md_escape(text: object) -> str:
-    """Backslash-escape markdown control characters and flatten newlines to spaces.
-
-    Staff-typed text must not turn into formatting, links or ``<font>`` tags in WeCom.
-    """
-    flat = " ".join(str(text if text is not None else "").splitlines())
-    # WeCom documents no backslash escapes for tags: angle brackets become full-width, so
-    # no <font> or <@mention> can be formed whatever the client makes of the backslashes.
-    flat = flat.replace("<", "＜").replace(">", "＞")
-    return _MD_SPECIAL.sub(r"\\\1", flat)
-
-
-def local_time(dt: datetime | None) -> str:
-    """``YYYY-MM-DD HH:MM`` in Asia/Shanghai, or a dash."""
-    if dt is None:
-        return "—"
-    local = to_local(dt)
-    if (local.hour, local.minute) == (0, 0):
-        # Deadlines that end a day are stored as the next midnight; people read "by 23:59".
-        local -= timedelta(minutes=1)
-    return local.strftime("%Y-%m-%d %H:%M")
-
-
-def environment(templates_dir: Path | None = None) -> jinja2.Environment:
-    """Jinja environment: autoescape for ``*.html.j2``, undefined names are errors."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir or _REPO_ROOT / "templates")),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html.j2",), default_for_string=False, default=False
-        ),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["md"] = md_escape
-    env.filters["local_time"] = local_time
-    return env
-
-
-def _locale(value: str | None) -> str:
-    if value in LOCALES:
-        return value
-    if value and value.lower().startswith("en"):
-        return "en"
-    return DEFAULT_LOCALE
-
-
-def _safe_link(link: str | None) -> str | None:
-    """Only plain http(s) links survive; ``javascript:`` and the like are dropped."""
-    link = (link or "").strip()
-    return link if _SAFE_URL.match(link) else None
-
-
 def _groups(digest: Digest, locale: str, limit: int | None = None) -> list[dict]:
     """Template rows per kind; at most ``limit`` rows in total, in digest order."""
     out: list[dict] = []
@@ -131,7 +67,7 @@ def _groups(digest: Digest, locale: str, limit: int | None = None) -> list[dict]
                     "assignee_name": (n.assignee_name or n.item.assignee or "")
                     if n.rung > 1
                     else "",
-                    "link": _safe_link(n.item.link),
+                    "link": safe_link(n.item.link),
                     "urgent": n.item.urgent,
                 }
             )
@@ -149,7 +85,7 @@ def render_digest(
     as many items as fit under ``MD_MAX_BYTES`` and ends with a "…及其他 N 项" line.
     """
     env = environment(templates_dir)
-    locale = _locale(digest.recipient.locale)
+    locale = locale_of(digest.recipient.locale)
     groups = _groups(digest, locale)
     count = sum(len(g["rows"]) for g in groups)
     base = {
@@ -168,14 +104,19 @@ def render_digest(
         part = _groups(digest, locale, limit)
         return md_tpl.render(**base, groups=part, omitted=count - limit).strip() + "\n"
 
-    text = md(count)
-    if len(text.encode()) >= MD_MAX_BYTES:
-        lo, hi = 0, count - 1  # binary search for the most items that fit
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if len(md(mid).encode()) < MD_MAX_BYTES:
-                lo = mid
-            else:
-                hi = mid - 1
-        text = md(lo)
-    return subject, html, text
+    return subject, html, fit_markdown(md, count)
+
+
+def messages(digests: list[Digest], now: datetime, templates_dir: Path | None = None) -> list[Message]:
+    """One outbox message per digest and channel the recipient uses; the items it covers are
+    the notices' keys (every rung, so the ledger learns all of them)."""
+    out: list[Message] = []
+    for d in digests:
+        subject, html, md = render_digest(d, now, templates_dir)
+        for channel, address in d.recipient.addresses():
+            out.append(Message(
+                key=message_key(JOB, d.recipient.code, channel, d.dedupe_keys), job=JOB, kind=KIND,
+                recipient=d.recipient.code, channel=channel, address=address, subject=subject,
+                body=md, html=html, items=d.dedupe_keys, urgent=d.urgent, not_before=d.send_after or now,
+                recipient_name=d.recipient.name))
+    return out

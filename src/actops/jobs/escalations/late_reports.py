@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from actops.rules.workdays import to_local
+from actops.kernel.calendar import to_local
 
 FLAG_NO_REASON = "逾期未说明原因"
 
@@ -94,3 +94,27 @@ def late_report_plan(
             streaks[r.employee] = 0
     flagged = {e for e, n in streaks.items() if n >= late_streak_limit}
     return updates, streaks, flagged
+
+
+LATE_FLAG_PREFIX = "连续逾期提交报告"
+
+
+def employee_flag_updates(employees, streaks: dict[str, int], flagged: set[str]) -> list[dict]:
+    """员工 rows whose late streak or evaluation flag (EVA-6) changes."""
+    out = []
+    for e in employees:
+        streak = streaks.get(e.code)
+        if streak is None:
+            continue
+        flags = [f for f in (e.eval_flags or "").splitlines() if f and not f.startswith(LATE_FLAG_PREFIX)]
+        if e.code in flagged:
+            flags.append(f"{LATE_FLAG_PREFIX}{streak}次（RPT-1），请在下次考评中关注")
+        new_flags = "\n".join(flags) or None
+        change: dict = {}
+        if (e.late_streak or 0) != streak:
+            change["late_streak"] = streak
+        if new_flags != (e.eval_flags or None):
+            change["eval_flags"] = new_flags
+        if change:
+            out.append({"Id": e.Id, **change})
+    return out

@@ -1,0 +1,211 @@
+"""Escalations (ESC-1..5, RPT-1..3, ACT-3, APR-4): remind, escalate, one digest per person.
+
+rows → typed records → open items → notices not yet on each item's ledger → one digest
+per person → outbox messages; ladder fields, ledgers and late-report flags as row updates.
+The runner (:mod:`actops.kernel.runner`) applies the plan and sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from actops.jobs.escalations.deadlines import due_for
+from actops.jobs.escalations.digests import build_digests
+from actops.jobs.escalations.items import ItemKind, OpenItem
+from actops.jobs.escalations.ladder import ItemIssue, plan_notices, rung_at
+from actops.jobs.escalations.late_reports import ReportRow, employee_flag_updates, late_report_plan
+from actops.jobs.escalations.messages import messages
+from actops.jobs.escalations.sources import BY_TABLE, SOURCES, Context, Source, open_item
+from actops.kernel.calendar import WorkCalendar
+from actops.kernel.org import Org
+from actops.kernel.runner import Plan, RunContext
+from actops.kernel.settings import Settings
+from actops.kernel.snapshot import Snapshot, load_snapshot
+from actops.records import Issue, Record
+
+NAME = "escalations"
+NOTE_TAG = "提醒流程"
+# Every table whose rows can change what the job does; their marks decide whether to look.
+WATCHED = tuple(dict.fromkeys(("settings", "calendar", "employees", "departments", "activities",
+                               *(s.table for s in SOURCES))))
+
+
+@dataclass
+class Inputs:
+    now: datetime
+    base: Snapshot  # settings, calendar, org and the issues found reading them
+    open_rows: dict[str, list[Record]]  # source table → valid open records
+    issues: list[Issue]  # rows that failed validation or contradict each other
+    activities: dict[str, Record]
+    request_titles: dict[str, str]
+    reports_all: list[Record]
+    specs: Mapping[str, Any]  # table name → TableSpec (for titles in issues)
+    open_ids: Mapping[str, set[int]] = field(default_factory=dict)  # open rows, valid or not
+
+    @property
+    def settings(self) -> Settings:
+        return self.base.settings
+
+    @property
+    def cal(self) -> WorkCalendar:
+        return self.base.calendar
+
+    @property
+    def org(self) -> Org:
+        return self.base.org
+
+
+def load(store: Any, ctx: RunContext) -> Inputs:
+    base = load_snapshot(store, ctx.now)
+    issues: list[Issue] = []
+    # Two tables are read once for two purposes: reports whole (the late streaks need the
+    # history, the ladder the open ones); requests in approval or emergency (step titles,
+    # post-hoc chasing). The other sources are read with their open-filter.
+    reports_all, rprobs = store.table("reports").read()
+    reqs_bound = store.table("approval_requests")
+    reqs, qprobs = reqs_bound.read(f"{reqs_bound.where(('status', 'eq', '审批中'))}~or{reqs_bound.where(('emergency', 'checked'))}")
+    dup_reqs, ambiguous_reqs = base.duplicates(reqs_bound.spec, reqs)
+    open_rows: dict[str, list[Record]] = {
+        "reports": [r for r in reports_all if r.submitted_at is None],
+        "approval_requests": [r for r in reqs if r.emergency and r.posthoc_done_at is None],
+    }
+    open_ids = {"reports": {r.Id for r in open_rows["reports"]} | {p.row_id for p in rprobs},
+                "approval_requests": {r.Id for r in open_rows["approval_requests"]} | {p.row_id for p in qprobs}}
+    issues += rprobs + qprobs + dup_reqs
+    for src in SOURCES:
+        if src.table in open_rows:
+            continue
+        bound = store.table(src.table)
+        recs, probs = bound.read(bound.where(*src.where))
+        open_rows[src.table] = recs
+        open_ids[src.table] = {r.Id for r in recs} | {p.row_id for p in probs}
+        issues += probs
+    acts, _ = store.table("activities").read(fields=["code", "name", "start_date", "end_date"])
+    return Inputs(
+        now=ctx.now, base=base, open_rows=open_rows, issues=_dedupe(issues),
+        activities={a.code: a for a in acts},
+        request_titles={r.code: f"{r.kind} {r.title}" for r in reqs
+                        if r.status == "审批中" and r.code not in ambiguous_reqs},
+        open_ids=open_ids, reports_all=reports_all,
+        specs={t.name: t for b in store.specs for t in b.tables},
+    )
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    seen, out = set(), []
+    for i in issues:
+        k = (i.table, i.row_id, i.field, i.reason)
+        if k not in seen:
+            seen.add(k)
+            out.append(i)
+    return out
+
+
+def plan(inp: Inputs, ctx: RunContext) -> Plan:
+    out = Plan(warnings=list(inp.base.warnings))
+    items: list[OpenItem] = []
+    bad_dates: list[Issue] = []
+    report_dues: dict[int, datetime | None] = {}  # computed once, used by the ladder and the streaks
+    context = Context(inp.settings, inp.cal, inp.activities, inp.request_titles)
+    for src in SOURCES:
+        for rec in inp.open_rows[src.table]:
+            try:
+                item, computed = open_item(src, rec, context)
+                if item is not None and item.due_at is not None:
+                    rung_at(item, inp.now, inp.cal, inp.settings)  # fails here, not mid-plan
+            except (ValueError, OverflowError) as exc:
+                # One absurd date (year 9999, a naive time) must not stop everyone's reminders.
+                bad_dates.append(Issue(inp.specs[src.table].zh, rec.Id, None, None,
+                                       f"日期无法计算截止时间（{exc}），请检查本行的日期"))
+                continue
+            if item is None:
+                continue
+            items.append(item)
+            if src.table == "reports":
+                report_dues[rec.Id] = item.due_at
+            if computed is not None and src.due:
+                out.update(src.table, rec.Id, **{src.due: computed})
+    unknown = inp.cal.unknown_in(inp.now.date() - timedelta(days=60), inp.now.date() + timedelta(days=60))
+    if unknown:
+        out.warnings.append(
+            f"工作日历缺少 {unknown[0]} 至 {unknown[-1]} 之间的 {len(unknown)} 天，已按周一至周五计算；请在「工作日历」表补充。")
+    notices, item_issues, updates = plan_notices(items, inp.now, inp.cal, inp.org, inp.settings)
+    # The next wake-up is each item's 下次升级时间 as it will stand after this run's writes.
+    moved = {(u.table, u.row_id): u.next_escalation_at for u in updates}
+    nexts = [moved.get((i.table, i.row_id), i.next_escalation_at) for i in items]
+    out.wake_at = min((t for t in nexts if t is not None), default=None)
+    for u in updates:
+        out.update(u.table, u.row_id, escalation_level=u.escalation_level, next_escalation_at=u.next_escalation_at)
+    # Owed: not on the item's ledger. Of those, a dead run may already have queued some:
+    # they are not queued again, but the ledger learns them all.
+    owed = [n for n in notices if n.ledger_token not in n.item.notified]
+    fresh = [n for n in owed if n.dedupe_key not in ctx.already_enqueued]
+    learned: dict[tuple[str, int], set[str]] = {}
+    for n in owed:
+        learned.setdefault((n.item.table, n.item.row_id), set(n.item.notified)).add(n.ledger_token)
+    for (table, row_id), tokens in learned.items():
+        out.update(table, row_id, notified=" ".join(sorted(tokens)))
+    out.messages = messages(build_digests(fresh, inp.org, inp.now, inp.settings), inp.now)
+    out.issues = list(inp.base.issues) + list(inp.issues) + bad_dates + [_issue(i, BY_TABLE[i.table], inp) for i in item_issues]
+    _plan_late_reports(inp, out, report_dues)
+    out.checked = {**inp.base.checked,
+                   **{s.table: [r.Id for r in inp.open_rows[s.table]] for s in SOURCES}}
+    out.stats = {"open_items": len(items), "notices_owed": len(owed), "notices_new": len(fresh),
+                 "messages_planned": len(out.messages)}
+    return out
+
+
+def _issue(i: ItemIssue, src: Source, inp: Inputs) -> Issue:
+    spec = inp.specs[i.table]
+    name = src.assignee if i.field == "assignee" else (src.due or i.field)
+    try:
+        title = spec.field(name).zh
+    except KeyError:
+        title = name
+    return Issue(spec.zh, i.row_id, title, i.value, i.reason)
+
+
+def _plan_late_reports(inp: Inputs, out: Plan, dues: Mapping[int, datetime | None]) -> None:
+    rows = []
+    for r in inp.reports_all:
+        try:
+            due = dues[r.Id] if r.Id in dues else due_for(
+                ItemKind.REPORT, r.period_start, inp.cal, inp.settings, report_kind=r.kind)
+        except (ValueError, OverflowError):
+            continue  # a closed report whose period is absurd: nothing to judge
+        if due is None:
+            continue
+        rows.append(ReportRow(row_id=r.Id, employee=r.employee, kind=r.kind, period_start=r.period_start,
+                              due_at=due, submitted_at=r.submitted_at, late_reason=r.late_reason,
+                              late=r.late, flag=r.flag))
+    updates, streaks, flagged = late_report_plan(rows, inp.settings.late_streak_limit, inp.now)
+    for u in updates:
+        out.update("reports", u.pop("Id"), **u)
+    for u in employee_flag_updates(inp.base.employees, streaks, flagged):
+        out.update("employees", u.pop("Id"), **u)
+
+
+class EscalationsJob:
+    name = NAME
+    note_tag = NOTE_TAG
+    watched = WATCHED
+
+    def load(self, store: Any, ctx: RunContext) -> Inputs:
+        return load(store, ctx)
+
+    def plan(self, inputs: Inputs, ctx: RunContext) -> Plan:
+        return plan(inputs, ctx)
+
+    def still_open(self, inputs: Inputs) -> Callable[[str, int], bool]:
+        ids = inputs.open_ids
+        return lambda table, row_id: table not in ids or row_id in ids[table]
+
+    def undeliverable(self, inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
+        org = inputs.org
+        return lambda row: None if org.active(row.get("recipient")) else "收件人不在员工表中或已离职，未发送"
+
+
+JOB = EscalationsJob()

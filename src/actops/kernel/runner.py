@@ -1,0 +1,203 @@
+"""The run skeleton every job shares: run log, lease, change marks and idle skip, issues
+on rows, outbox and sending, dry run.
+
+A job supplies four things (:class:`Job`): the tables whose changes wake it, ``load``
+(I/O: rows → typed inputs), ``plan`` (pure: inputs → :class:`Plan`), and two predicates the
+sender asks (is this item still open, can this person still be reached). The runner does
+the rest, in this order, so that a kill at any moment is repaired by the next run:
+
+1. insert the 运行中 row and take the lease (:mod:`~actops.kernel.lease`); a second run stops;
+2. skip when no watched table changed, no item falls due and no message waits;
+3. load and plan; items covered by messages that a dead run enqueued count as notified;
+4. confirm the lease, enqueue messages, write row updates, put issues on their rows;
+5. send due messages one by one, each marked sent as its channel accepts it;
+6. finish the run-log row with stats, marks and the next wake-up time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from actops.kernel.calendar import TZ, to_local
+from actops.kernel.lease import Lease, LeaseLost
+from actops.kernel.runlog import FAILED, FINISHED, SKIPPED, RunLog, new_run_id
+from actops.kernel.watermarks import Watermarks, take
+from actops.messaging.outbox import PENDING, Message, SendReport, covered_by_runs, enqueue, send_pending
+from actops.records import Issue
+
+NEVER = "never"
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    now: datetime
+    dry_run: bool = False
+    already_enqueued: frozenset[str] = frozenset()  # item keys a dead run put in the outbox
+
+
+@dataclass
+class Plan:
+    """What a job wants done. Pure data: the runner applies it."""
+
+    issues: list[Issue] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    row_updates: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    messages: list[Message] = field(default_factory=list)
+    checked: dict[str, list[int]] = field(default_factory=dict)  # rows whose notes are refreshed
+    wake_at: datetime | None = None  # the next moment something falls due without any edit
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def update(self, table: str, row_id: int, **values: Any) -> None:
+        self.row_updates.setdefault(table, {}).setdefault(row_id, {}).update(values)
+
+
+class Job(Protocol):
+    name: str
+    note_tag: str  # 【tag】 lines this job owns in 数据问题
+    watched: tuple[str, ...]
+
+    def load(self, store: Any, ctx: RunContext) -> Any: ...
+
+    def plan(self, inputs: Any, ctx: RunContext) -> Plan: ...
+
+    def still_open(self, inputs: Any) -> Callable[[str, int], bool]: ...
+
+    def undeliverable(self, inputs: Any) -> Callable[[dict[str, Any]], str | None]: ...
+
+
+@dataclass
+class Result:
+    job: str
+    run_id: str
+    status: str
+    plan: Plan
+    enqueued: int = 0
+    sent: SendReport = field(default_factory=SendReport)
+    note: str = ""  # why a run did little: idle, lease held by another run
+
+
+def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
+        channels: Mapping[str, Any] | None = None, log: Callable[[str], None] = lambda s: None) -> Result:
+    now = to_local(now)
+    run_id = new_run_id(job.name, now)
+    if dry_run:  # nothing is written, nothing sent, no lease needed
+        ctx = RunContext(run_id, now, dry_run=True)
+        return Result(job.name, run_id, "dry-run", job.plan(job.load(store, ctx), ctx))
+    runlog = RunLog(store, job.name, run_id, now)
+    runlog.start()
+    lease = Lease(runlog)
+    try:
+        if not lease.held():
+            return _yield_to_holder(job, runlog, log)
+        previous = _last_finished(store, job.name)
+        started = datetime.now(TZ)
+        marks = take(store, job.watched, started)
+        if previous is not None and _idle(previous, marks, now, store, job.name):
+            runlog.stats = {"skipped": "nothing changed and nothing falls due", "marks": marks.as_json(),
+                            "wake_at": previous["stats"]["wake_at"], "started_at": started.isoformat(),
+                            "api_calls": store.api.total_calls}
+            log(f"nothing changed since the last run and nothing falls due before {previous['stats']['wake_at']}")
+            return Result(job.name, run_id, runlog.finish(_clock()), Plan(), note="idle")
+        lease.start_heartbeat()
+        dead = _dead_runs(store, job.name, previous["Id"] if previous else 0, lease.marked_dead)
+        ctx = RunContext(run_id, now, already_enqueued=frozenset(covered_by_runs(store.table("outbox"), dead)))
+        inputs = job.load(store, ctx)
+        plan = job.plan(inputs, ctx)
+        runlog.issues, runlog.warnings = plan.issues, plan.warnings
+        if not lease.held():  # asked again: every run that raced ours has committed its row by now
+            return _yield_to_holder(job, runlog, log)
+        result = Result(job.name, run_id, "ok", plan)
+        new = enqueue(store.table("outbox"), plan.messages, run_id)
+        result.enqueued = len(new)
+        runlog.wrote("outbox", len(new))
+        for table, changes in plan.row_updates.items():
+            runlog.wrote(table, store.table(table).update([{"Id": rid, **vals} for rid, vals in changes.items()]))
+        mark_issues(store, plan.issues, plan.checked, job.note_tag)
+        result.sent = send_pending(store.table("outbox"), channels or {}, now, run_id,
+                                   still_open=job.still_open(inputs), undeliverable=job.undeliverable(inputs),
+                                   keep_going=lambda: not lease.lost, jobs=[job.name])
+        runlog.wrote("outbox", result.sent.rows_marked)
+        if result.sent.stopped:
+            raise LeaseLost(f"{job.name}: the lease was taken from {run_id} while it was sending")
+        for who, ch, err in result.sent.failures:
+            runlog.warnings.append(f"发送给 {who} 的{ch}消息失败：{err}")
+        runlog.stats = {
+            **plan.stats, "enqueued": len(new), "messages_sent": len(result.sent.messages),
+            "send_failures": len(result.sent.failures), "deferred": result.sent.deferred,
+            "retired": result.sent.retired, "issues": len(plan.issues), "api_calls": store.api.total_calls,
+            "marks": marks.as_json(), "wake_at": plan.wake_at.isoformat() if plan.wake_at else NEVER,
+            "started_at": started.isoformat(), "recovered_from": dead,
+        }
+        result.status = runlog.finish(_clock())
+        return result
+    except BaseException:
+        runlog.finish(_clock(), failed=True)
+        raise
+    finally:
+        lease.stop_heartbeat()
+
+
+def _yield_to_holder(job: Job, runlog: RunLog, log: Callable[[str], None]) -> Result:
+    runlog.stats = {"skipped": "another run of this job is in progress"}
+    runlog.issues, runlog.warnings = [], []
+    log("another run of this job holds the lease; this run stops without writing or sending")
+    return Result(job.name, runlog.run_id, runlog.finish(_clock(), status=SKIPPED), Plan(),
+                  note="another run holds the lease")
+
+
+def _clock() -> datetime:
+    return datetime.now(TZ)
+
+
+def _last_finished(store: Any, job: str) -> dict[str, Any] | None:
+    """The last finished run of ``job`` with usable stats: ``{"Id", "stats"}``, or None."""
+    t = store.table("run_log")
+    row = t.table.first("-Id", ["Id", t.title("stats")],
+                        t.where(("flow", "eq", job), ("status", "anyof", ",".join(FINISHED))))
+    raw = row.get(t.title("stats")) if row else None
+    if not raw:
+        return None
+    stats = json.loads(raw) if isinstance(raw, str) else raw
+    if "marks" not in stats or "wake_at" not in stats:
+        return None
+    return {"Id": row["Id"], "stats": stats}
+
+
+def _idle(previous: dict[str, Any], marks: Watermarks, now: datetime, store: Any, job: str) -> bool:
+    """Same marks, no item due before the stored wake-up time, and no message waiting."""
+    stats = previous["stats"]
+    if not marks.unchanged_since(Watermarks.from_json(stats["marks"])):
+        return False
+    wake = stats["wake_at"]
+    if wake != NEVER and now >= datetime.fromisoformat(wake):
+        return False
+    outbox = store.table("outbox")
+    return outbox.table.count(outbox.where(("status", "eq", PENDING), ("job", "eq", job))) == 0
+
+
+def _dead_runs(store: Any, job: str, after_id: int, just_marked: Iterable[str]) -> list[str]:
+    """Runs of ``job`` since the last finished one that died: their outbox rows may cover
+    items whose rows never learned it."""
+    t = store.table("run_log")
+    rows = t.rows(t.where(("flow", "eq", job), ("status", "eq", FAILED), ("Id", "gt", after_id)), fields=["run_id"])
+    return sorted({r["run_id"] for r in rows} | set(just_marked))
+
+
+def mark_issues(store: Any, issues: Iterable[Issue], checked: Mapping[str, Iterable[int]], tag: str) -> int:
+    """Put each issue on its row (【tag】 lines in 数据问题); clear ours from ``checked`` rows
+    that are fine now. Issues on tables outside ``checked`` are added, never cleared."""
+    by_zh: dict[str, list[Issue]] = {}
+    for i in issues:
+        by_zh.setdefault(i.table, []).append(i)
+    names = {t.zh: t.name for b in store.specs for t in b.tables}
+    tables = dict.fromkeys([*checked, *(names[zh] for zh in by_zh if zh in names)])
+    n = 0
+    for name in tables:
+        bound = store.table(name)
+        n += bound.mark_issues(by_zh.get(bound.spec.zh, []), list(checked.get(name, ())), tag=tag)
+    return n

@@ -1,0 +1,45 @@
+"""Every job, once. The CLI (`actops run <job>`), `flows/`, `prefect.yaml` and the demo are
+derived from this list, so adding a job is its package plus one entry here (then
+`actops deployments write` regenerates the flow file and the deployment)."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class JobEntry:
+    name: str  # the job's id: CLI command, flow name, deployment name, run-log 流程
+    title: str  # zh-CN, what staff call it
+    module: str  # where ``JOB`` lives (imported only when the job runs)
+    cron: str  # Asia/Shanghai
+    description: str
+
+    def load(self) -> Any:
+        return importlib.import_module(self.module).JOB
+
+
+JOBS: tuple[JobEntry, ...] = (
+    JobEntry(
+        name="escalations",
+        title="提醒与升级",
+        module="actops.jobs.escalations",
+        cron="5 8-20 * * *",
+        description=(
+            "Reminders and escalations (ESC-1..5): hourly 08:00–20:00 every day; on days the "
+            "工作日历 marks as non-workdays the ladder does not advance, so 调休 make-up "
+            "Saturdays are covered without a special cron."
+        ),
+    ),
+)
+TIMEZONE = "Asia/Shanghai"
+
+
+def job(name: str) -> JobEntry:
+    for j in JOBS:
+        if j.name == name:
+            return j
+    known = ", ".join(j.name for j in JOBS)
+    raise KeyError(f"no job {name!r}; known jobs: {known}")
