@@ -338,15 +338,18 @@ def test_quiet_window_that_does_not_wrap(org):
 
 @pytest.mark.req("ESC-5")
 def test_settings_parse_and_bad_values_warn():
-    policy, warnings = Policy.from_settings(
+    def rows(values):
+        return [{"Id": i, "key": k, "value": v} for i, (k, v) in enumerate(values.items(), 1)]
+
+    policy, warnings = Policy.from_rows(rows(
         {
             "approval_sla_days": "3",
             "escalate_after_days": " 2 ",
             "quiet_hours": "22:00–07:30",
             "minutes_hours": "48.0",
-            "tier1_amount": "10000",  # not ours: ignored
+            "tier1_amount": "10000",
         }
-    )
+    ))
     assert warnings == []
     assert (policy.approval_sla_days, policy.escalate_after_days, policy.minutes_hours) == (
         3,
@@ -356,28 +359,28 @@ def test_settings_parse_and_bad_values_warn():
     assert (policy.quiet_start, policy.quiet_end) == (time(22, 0), time(7, 30))
     assert policy.posthoc_days == 3  # missing key keeps the default
 
-    policy, warnings = Policy.from_settings(
+    policy, warnings = Policy.from_rows(rows(
         {
             "posthoc_days": "三天",
             "quiet_hours": "晚上",
             "monthly_report_day": "31",
             "escalate_after_days": "-1",
         }
-    )
+    ))
     assert (policy.posthoc_days, policy.monthly_report_day, policy.escalate_after_days) == (3, 5, 1)
     assert (policy.quiet_start, policy.quiet_end) == (time(21, 0), time(8, 0))
     assert len(warnings) == 4
-    text = "\n".join(warnings)
+    text = "\n".join(str(w) for w in warnings)
     for fragment in (
         "posthoc_days",
-        "'三天'",
+        "三天",
         "quiet_hours",
-        "'晚上'",
+        "晚上",
         "21:00-08:00",
         "monthly_report_day",
-        "'31'",
+        "31",
         "escalate_after_days",
-        "'-1'",
+        "-1",
         "默认值",
     ):
         assert fragment in text

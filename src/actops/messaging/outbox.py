@@ -30,9 +30,10 @@ FIELDS = ["dedupe_key", "job", "kind", "channel", "recipient", "address", "subje
 
 
 def message_key(job: str, recipient: str, channel: str, items: Iterable[str]) -> str:
-    """Stable key of a message: who, where, and exactly which items it covers."""
-    digest = hashlib.sha1("\n".join(sorted(items)).encode()).hexdigest()[:16]
-    return f"{job}:{recipient}:{channel}:{digest}"
+    """Stable key of a message: who, where, and exactly which items it covers (ASCII, so it
+    travels in a mail header and a NocoDB ``in`` filter)."""
+    digest = hashlib.sha1("\n".join([recipient, channel, *sorted(items)]).encode()).hexdigest()[:20]
+    return f"{job}:{digest}"
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def send_pending(
     report.retired = len(retire)
     report.rows_marked += outbox.update(retire) if retire else 0
     broken: dict[str, str] = {}
+    held: list[dict[str, Any]] = []
     for row in due:
         if not keep_going():
             report.stopped = "lease lost"
@@ -160,6 +162,7 @@ def send_pending(
         ch_name = row["channel"]
         if ch_name in broken:
             report.held += 1
+            held.append({"Id": row["Id"], "last_error": f"本次运行未尝试：{broken[ch_name]}"})
             continue
         attempts = (row.get("attempts") or 0) + 1
         try:
@@ -182,6 +185,7 @@ def send_pending(
         report.rows_marked += outbox.update([{"Id": row["Id"], "status": SENT, "sent_at": now, "attempts": attempts,
                                               "last_error": None, "sent_run": run_id}])
         report.messages.append((row["recipient"], ch_name, len(item_refs(row.get("items")))))
+    report.rows_marked += outbox.update(held) if held else 0
     return report
 
 
