@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote, urlencode
@@ -18,8 +17,7 @@ import httpx
 
 from actops import config
 from actops.errors import ActopsError
-
-WECOM_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+from actops.kernel.contradictions import valid_wecom_id
 
 
 class ChannelError(ActopsError):
@@ -96,8 +94,9 @@ class WeComChannel:
         return cls(url) if url else None
 
     def send(self, address: str, subject: str, html: str, markdown: str) -> None:
-        # Only a plausible user id is mentioned: the id comes from a grid cell staff typed.
-        content = f"{markdown}\n<@{address}>" if WECOM_ID.fullmatch(address or "") else markdown
+        # Only a plausible user id is mentioned: the id comes from a grid cell staff typed,
+        # and "all"/"@all" would mention the whole group (reported by `actops check`).
+        content = f"{markdown}\n<@{address}>" if valid_wecom_id(address) else markdown
         try:
             resp = httpx.post(self.url, json={"msgtype": "markdown", "markdown": {"content": content}},
                               timeout=self.timeout)
