@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from actops.checks import check_all
 from actops.kernel import contradictions as c
 from actops.kernel.contradictions import (
     base_rules,
@@ -261,3 +262,40 @@ def test_base_rules_cover_every_table_with_loops_and_dangling_refs():
         ("系统设置", 2, "取值"),  # out of range
     }
     assert found["employees"].ambiguous == {"E4"}
+
+
+class FakeBound:
+    def __init__(self, spec, rows):
+        self.spec, self.rows, self.marked = spec, rows, None
+
+    def read(self, salvage=False):
+        return validate_rows(self.spec, self.rows, salvage=salvage)
+
+    def mark_issues(self, issues, checked, tag):
+        self.marked = (list(issues), list(checked), tag)
+
+
+class FakeStore:
+    def __init__(self, tables):
+        self.tables = {n: FakeBound(spec(n), rows) for n, rows in tables.items()}
+        self.specs = load_schema()
+
+    def table(self, name):
+        return self.tables[name]
+
+
+def test_check_reports_and_marks_what_the_jobs_see():
+    store = FakeStore({
+        "employees": [emp(1), emp(2, 直属上级="E3", 邮箱="bad"), emp(3, 在职=False), emp(4, "E1")],
+        "calendar": [{"Id": 1, "日期": "2026-10-08", "是否工作日": True}, {"Id": 2, "日期": "2026-10-08", "是否工作日": False}],
+    })
+    issues = check_all(store, mark=True, tables=["employees", "calendar"])
+    got = sorted((i.table, i.row_id, i.field) for i in issues)
+    assert got == sorted([
+        ("员工", 1, "工号"), ("员工", 4, "工号"),
+        ("员工", 2, "邮箱"),  # bad value, row salvaged …
+        ("员工", 2, "直属上级"),  # … so its manager who left is still seen
+        ("工作日历", 1, "是否工作日"), ("工作日历", 2, "是否工作日"),
+    ])
+    marked, checked, tag = store.tables["employees"].marked
+    assert tag == "数据检查" and 2 in checked and {i.row_id for i in marked} == {1, 2, 4}
