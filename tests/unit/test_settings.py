@@ -213,3 +213,13 @@ def test_quiet_hours_wrap_midnight_like_the_policy():
 def test_settings_are_frozen():
     with pytest.raises(AttributeError):
         Settings().approval_sla_days = 3  # type: ignore[misc]
+
+
+def test_settings_can_stand_in_for_the_escalation_policy():
+    import dataclasses
+
+    from actops.rules.escalation import Policy
+
+    for f in dataclasses.fields(Policy):
+        assert getattr(Settings(), f.name) == getattr(Policy(), f.name), f.name
+    assert {f.name for f in dataclasses.fields(Policy)} <= {f.name for f in dataclasses.fields(Settings)}
