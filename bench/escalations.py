@@ -20,10 +20,10 @@ import httpx
 
 from actops import config
 from actops.catcher import MailCatcher
-from actops.messaging.channels import EmailChannel
 from actops.jobs import escalations
-from actops.nocodb import Api
 from actops.kernel.calendar import TZ, prc_calendar_rows
+from actops.messaging.channels import EmailChannel
+from actops.nocodb import Api
 from actops.schema import load_schema
 from actops.schema.sync import apply
 from actops.store import Store

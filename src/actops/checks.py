@@ -1,28 +1,44 @@
-"""Whole-base validation: every row typed, every reference resolved, no manager loops."""
+"""Whole-base validation: every row typed, then the rules the jobs use too (REL-2).
+
+The rules live in :mod:`actops.kernel.contradictions` (duplicate keys, calendar conflicts,
+settings, contacts, people who left, manager loops, dangling references); this module only
+reads the tables and writes each issue onto its row.
+"""
 
 from __future__ import annotations
 
-from actops.records import Issue, check_refs
-from actops.kernel.org import manager_loops
+from typing import Any
+
+from actops.kernel.contradictions import base_rules
+from actops.records import Issue
 from actops.store import Store
 
 
 def check_all(store: Store, mark: bool = False, tables: list[str] | None = None) -> list[Issue]:
     names = tables or [t.name for b in store.specs for t in b.tables]
-    records = {}
-    issues: list[Issue] = []
+    specs, records, problems = {}, {}, {}
     for name in names:
         bound = store.table(name)
-        recs, probs = bound.read()
-        records[name] = (recs, probs)
-    keys = {n: {str(getattr(r, store.table(n).spec.key)) for r in recs} for n, (recs, _) in records.items()}
-    for name, (recs, probs) in records.items():
-        bound = store.table(name)
-        found = probs + check_refs(bound.spec, recs, keys)
-        if name == "employees":
-            found += manager_loops({r.code: r.manager for r in recs}, {r.code: r.Id for r in recs},
-                                   bound.spec.zh, bound.spec.field("manager").zh)
-        issues += found
+        specs[name] = bound.spec
+        # Salvaged: a row with one bad value keeps its key, references and people, so the
+        # rules still see it (a duplicate of it is found; a reference to it is not dangling).
+        records[name], problems[name] = bound.read(salvage=True)
+    found = base_rules(specs, records)
+    issues: list[Issue] = []
+    for name in names:
+        mine = _dedupe(problems[name] + found[name].issues)
+        issues += mine
         if mark:
-            bound.mark_issues(found, [r.Id for r in recs], tag="数据检查")
+            store.table(name).mark_issues(mine, [r.Id for r in records[name]], tag="数据检查")
     return issues
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for i in issues:
+        k = (i.table, i.row_id, i.field, i.reason)
+        if k not in seen:
+            seen.add(k)
+            out.append(i)
+    return out

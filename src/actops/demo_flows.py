@@ -13,10 +13,10 @@ from actops.nocodb import Api
 
 def run_demo_flows(console: Console, api: Api) -> None:
     from actops.catcher import MailCatcher, WeComReceiver
-    from actops.messaging.channels import EmailChannel, WeComChannel, channels_from_env
     from actops.checks import check_all
     from actops.jobs import escalations
     from actops.kernel.calendar import TZ
+    from actops.messaging.channels import EmailChannel, WeComChannel, channels_from_env
     from actops.store import Store
 
     store = Store(api)

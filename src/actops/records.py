@@ -114,6 +114,47 @@ def _multi(v: Any) -> Any:
     return v
 
 
+# Plausible values (REL-2): an amount or a date outside these is a typo, reported, not used.
+# Checked after typing (from_row, check_values), not in the model, so code may still build
+# a record by hand; every row read from NocoDB goes through from_row.
+AMOUNT_MIN, AMOUNT_MAX = 0.0, 1_000_000_000.0  # CNY; a field may set its own min/max in yaml
+DATE_MIN, DATE_MAX = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def implausible(f: FieldSpec, v: Any) -> str | None:
+    """Why the typed value ``v`` of field ``f`` cannot be right, or None."""
+    if v is None or isinstance(v, bool):
+        return None
+    if isinstance(v, (date, datetime)) and f.type in ("date", "datetime"):
+        d = v.date() if isinstance(v, datetime) else v
+        if DATE_MIN <= d <= DATE_MAX:
+            return None
+        what, shown = ("时间", v.strftime("%Y-%m-%d %H:%M")) if isinstance(v, datetime) else ("日期", v.isoformat())
+        return f"{what} {shown} 超出 {DATE_MIN.year}–{DATE_MAX.year} 年；请核对"
+    if not isinstance(v, (int, float)):
+        return None
+    lo, hi = f.min, f.max
+    if f.type == "currency":
+        lo, hi = (AMOUNT_MIN if lo is None else lo), (AMOUNT_MAX if hi is None else hi)
+    if (lo is None or v >= lo) and (hi is None or v <= hi):
+        return None  # NaN fails both comparisons, so it is refused
+    unit = " 元" if f.type == "currency" else ""
+    if lo is not None and hi is not None:
+        rng = f"应在 {_limit(lo)} 至 {_limit(hi)}{unit or ' '}之间"
+    else:
+        rng = f"应不小于 {_limit(lo)}{unit}" if lo is not None else f"应不大于 {_limit(hi)}{unit}"
+    what = "金额" if f.type == "currency" else "数值"
+    return f"{what} {_num(v)} 不合理：{rng}；请核对"
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() and abs(v) < 1e21 else f"{v:g}"
+
+
+def _limit(v: float) -> str:
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,}"
+
+
 def _annotation(f: FieldSpec) -> tuple[Any, Any]:
     t = f.type
     if t in ("text", "longtext", "phone", "url", "ref"):
@@ -203,11 +244,19 @@ def from_row(spec: TableSpec, row: dict[str, Any], titles: dict[str, str] | None
         except ValidationError:
             return None, issues
         return rec, issues
+    blanked: dict[str, None] = {}
     for f in spec.fields:
         # Only fields that were read: a read with a field subset cannot judge the others.
-        if f.required and titles.get(f.name, f.zh) in row and getattr(rec, f.name) in (None, (), ""):
+        if titles.get(f.name, f.zh) not in row:
+            continue
+        if why := implausible(f, getattr(rec, f.name)):
+            issues.append(Issue(spec.zh, rec.Id, f.zh, data.get(f.name), why))
+            blanked[f.name] = None
+        elif f.required and getattr(rec, f.name) in (None, (), ""):
             what = "缺少必填的关联" if f.type == "ref" else "必填项为空"
             issues.append(Issue(spec.zh, rec.Id, f.zh, None, f"{what}，请在该行补填「{f.zh}」"))
+    if salvage and blanked and len(blanked) == len(issues):
+        return rec.model_copy(update=blanked), issues
     return (None if issues else rec), issues
 
 
@@ -295,11 +344,16 @@ def check_values(spec: TableSpec, values: dict[str, Any], row_id: int | None = N
         if f.computed or v is None:
             continue
         if f.type in ("date", "datetime") and isinstance(v, (date, datetime)):
+            if why := implausible(f, v):
+                issues.append(Issue(spec.zh, row_id, f.zh, v, why))
             continue
         try:
             out = _field_adapter(spec, name).validate_python(v)
         except ValidationError as exc:
             issues.append(Issue(spec.zh, row_id, f.zh, v, _reason(exc.errors()[0])))
+            continue
+        if why := implausible(f, out):
+            issues.append(Issue(spec.zh, row_id, f.zh, v, why))
             continue
         if f.type == "date" and isinstance(v, str) and out.isoformat() != v[:10]:
             issues.append(Issue(spec.zh, row_id, f.zh, v, "不是有效日期（格式 YYYY-MM-DD）"))

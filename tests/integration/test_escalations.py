@@ -6,9 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from actops.messaging.channels import EmailChannel, WeComChannel
 from actops.jobs import escalations
 from actops.kernel.calendar import TZ, prc_calendar_rows
+from actops.messaging.channels import EmailChannel, WeComChannel
 
 TABLES = {"settings", "calendar", "departments", "employees", "activities", "approval_requests",
           "approval_steps", "reports", "meetings", "action_items", "stage_gates", "problems",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actops.records import check_refs, to_row, validate_rows
 from actops.kernel.org import manager_loops
+from actops.records import check_refs, to_row, validate_rows
 from actops.schema.spec import find_table, load_schema
 
 

@@ -11,9 +11,9 @@ import pytest
 from actops.jobs.escalations.digests import Digest
 from actops.jobs.escalations.items import ItemKind, Notice, OpenItem
 from actops.jobs.escalations.messages import render_digest
+from actops.kernel.calendar import TZ
 from actops.kernel.org import Person
 from actops.messaging.render import environment, md_escape
-from actops.kernel.calendar import TZ
 
 NOW = datetime(2026, 10, 12, 16, 0, tzinfo=TZ)
 EVIL = "<script>alert(1)</script>**x**"

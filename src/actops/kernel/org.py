@@ -7,10 +7,20 @@ assigned to it say why.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from actops.records import Issue
+
+WECOM_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+WECOM_EVERYONE = frozenset({"all", "@all"})  # the group bot mentions every member
+
+
+def valid_wecom_id(value: object) -> bool:
+    """A WeCom id that may be used and mentioned: plausible characters, not "all"/"@all"."""
+    text = str(value or "").strip()
+    return bool(WECOM_ID.fullmatch(text)) and text.lower() not in WECOM_EVERYONE
 
 CHANNEL_EMAIL = "邮件"
 CHANNEL_WECOM = "企业微信"
@@ -104,7 +114,7 @@ def build_org(employees: Iterable, departments: Iterable, general_manager: str |
     skip = frozenset(ambiguous)
     people = {
         e.code: Person(code=e.code, name=e.name, manager=e.manager, department=e.department, email=e.email,
-                       wecom_id=e.wecom_id, channel=e.channel or CHANNEL_EMAIL, locale=e.locale or "zh-CN",
+                       wecom_id=e.wecom_id if valid_wecom_id(e.wecom_id) else None, channel=e.channel or CHANNEL_EMAIL, locale=e.locale or "zh-CN",
                        active=bool(e.active), roles=tuple(e.roles or ()))
         for e in employees if e.code not in skip
     }

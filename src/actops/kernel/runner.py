@@ -26,7 +26,14 @@ from actops.kernel.calendar import TZ, to_local
 from actops.kernel.lease import Lease, LeaseLost
 from actops.kernel.runlog import FAILED, FINISHED, SKIPPED, RunLog, new_run_id
 from actops.kernel.watermarks import Watermarks, take
-from actops.messaging.outbox import PENDING, Message, SendReport, covered_by_runs, enqueue, send_pending
+from actops.messaging.outbox import (
+    PENDING,
+    Message,
+    SendReport,
+    covered_by_runs,
+    enqueue,
+    send_pending,
+)
 from actops.records import Issue
 
 NEVER = "never"

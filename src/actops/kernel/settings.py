@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from actops.records import Issue
 from actops.kernel.calendar import TZ, to_local
+from actops.records import Issue
 
 TABLE_ZH = "系统设置"
 KEY_ZH = "参数"

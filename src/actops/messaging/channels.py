@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import re
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -27,10 +26,9 @@ import httpx
 
 from actops import config
 from actops.errors import ChannelMisconfigured, ChannelUnavailable, DeliveryRefused
+from actops.kernel.contradictions import valid_wecom_id
 from actops.kernel.org import CHANNEL_EMAIL, CHANNEL_WECOM
 
-WECOM_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
-WECOM_EVERYONE = {"all", "@all"}
 EMAIL_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
 
@@ -52,11 +50,10 @@ class Channel(Protocol):
 
 
 def wecom_mention(address: str | None) -> str | None:
-    """The id to @-mention, or None: only a plausible single user, never everyone."""
+    """The id to @-mention, or None: only a plausible single user, never everyone ("all"),
+    since the id comes from a grid cell staff typed (reported by the shared rules)."""
     a = (address or "").strip()
-    if not WECOM_ID.fullmatch(a) or a.lower() in WECOM_EVERYONE:
-        return None
-    return a
+    return a if valid_wecom_id(a) else None
 
 
 @dataclass
@@ -154,7 +151,7 @@ class WeComChannel:
         try:
             resp = httpx.post(self.url, json={"msgtype": "markdown", "markdown": {"content": content}},
                               headers={"X-Actops-Key": msg.key}, timeout=self.timeout)
-        except (httpx.HTTPError, socket.error) as exc:
+        except (OSError, httpx.HTTPError) as exc:
             raise ChannelUnavailable(f"企业微信机器人地址无法连接（{type(exc).__name__}）") from exc
         body = {}
         with contextlib.suppress(ValueError):

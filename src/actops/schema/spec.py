@@ -34,6 +34,7 @@ UIDT = {
     "formula": "Formula",
 }
 COMPUTED = {"formula"}
+NUMERIC = {"number", "decimal", "currency", "percent", "rating"}
 
 FieldType = Literal[
     "text", "longtext", "number", "decimal", "currency", "percent", "date", "datetime",
@@ -57,9 +58,16 @@ class FieldSpec(_Model):
     formula: str | None = None  # NocoDB formula over zh titles
     default: Any = None
     help: str = ""
+    # Plausible range of a numeric field (REL-2); currency defaults to 0 .. 1e9 CNY (records.py).
+    min: float | None = None
+    max: float | None = None
 
     @model_validator(mode="after")
     def _check(self) -> FieldSpec:
+        if (self.min is not None or self.max is not None) and self.type not in NUMERIC:
+            raise ValueError(f"field {self.name}: min/max only apply to numeric fields")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"field {self.name}: min {self.min} is above max {self.max}")
         if self.type in ("select", "multiselect") and not self.options:
             raise ValueError(f"field {self.name}: {self.type} needs options")
         if self.type == "ref" and not self.ref:
