@@ -12,12 +12,12 @@ from actops.nocodb import Api
 
 
 def run_demo_flows(console: Console, api: Api) -> None:
-    from actops.catcher import MailCatcher, WeComReceiver
     from actops.channels import EmailChannel, WeComChannel, channels_from_env
     from actops.checks import check_all
     from actops.jobs import escalations
     from actops.rules.workdays import TZ
     from actops.store import Store
+    from actops_dev.catcher import MailCatcher, WeComReceiver
 
     store = Store(api)
     issues = check_all(store, mark=True)

@@ -21,8 +21,8 @@ ORDER = (
 
 
 def sample_rows(today: date, scale: int = 1) -> dict[str, list[dict]]:
-    from actops import sample
     from actops.rules.workdays import known_years, prc_calendar_rows
+    from actops_dev import sample
 
     data = sample.generate(today=today, scale=scale)
     years = [y for y in known_years() if y >= today.year - 2]
