@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+from functools import cache
 from typing import TYPE_CHECKING
 
+from actops.schema import load_schema
 from actops_dev.sample.calendar import H, add_wd
 from actops_dev.sample.org import DEPARTMENTS, DEPT_NAME
 from actops_dev.sample.plans import DEPT_TASKS
@@ -13,27 +16,33 @@ from actops_dev.sample.plans import DEPT_TASKS
 if TYPE_CHECKING:
     from actops_dev.sample.core import Gen, Row
 
-# Mirrors the rows of schema/actops/approvals.yaml (approval_routes): kind, min (incl.),
-# max (excl.), approver roles in order.
-ROUTES: tuple[tuple[str, float | None, float | None, tuple[str, ...]], ...] = (
-    ("采购", None, None, ("部门负责人", "财务", "CEO")),
-    ("成果报告", None, None, ("部门负责人", "财务", "CEO")),
-    ("立项", None, None, ("部门负责人", "总经理")),
-    ("计划调整", None, None, ("计划组", "部门负责人")),
-    ("费用", None, 10000, ("主管",)),
-    ("费用", 10000, 100000, ("主管", "财务")),
-    ("费用", 100000, None, ("主管", "财务", "总监")),
-    ("紧急采购", None, None, ("部门负责人", "财务", "CEO")),
-)
 APPROVE_COMMENTS = ("同意。", "同意，注意控制成本。", "已核对预算，同意。", "同意，请按计划推进。",
                     "费用合理，同意。", "同意，执行中注意留存票据。")
 REJECT_COMMENTS = ("预算超出年度计划，请重新评估。", "附件不全，请补充报价单后重新提交。",
                    "供应商比价不足三家，请补充比价材料。", "活动目标与部门计划不符，暂不同意。",
                    "费用归属科目有误，请修改后重新提交。")
+Route = tuple[str, float | None, float | None, tuple[str, ...]]
+
+
+@cache
+def routes() -> tuple[Route, ...]:
+    """The active routes among the schema's ``approval_routes`` seed rows, in order (APR-2).
+
+    Each is (kind, min amount incl., max amount excl., approver roles in order); the sample
+    follows the same routes the bases are created with instead of a copy of them.
+    """
+    spec = next(t for b in load_schema() for t in b.tables if t.name == "approval_routes")
+    out = []
+    for row in spec.rows:
+        if row.get("active") is False:
+            continue
+        roles = tuple(r.strip() for r in re.split(r"→|>", row["steps"]) if r.strip())
+        out.append((row["kind"], row.get("min_amount"), row.get("max_amount"), roles))
+    return tuple(out)
 
 
 def route(kind: str, amount: float | None) -> tuple[str, ...]:
-    for k, lo, hi, roles in ROUTES:
+    for k, lo, hi, roles in routes():
         if k != kind:
             continue
         a = amount or 0
