@@ -1,10 +1,13 @@
 """A realistic, deterministic sample company for the activity-operations bases.
 
 ``generate(today, scale, seed)`` returns rows per table name, keyed by the internal field
-names of ``schema/*/*.yaml``. It is pure: no I/O, no clock (``today`` is the reference day;
-"now" is taken as ``today`` 00:00 Asia/Shanghai, so everything that has happened lies before
-it), and only ``random.Random(seed)`` as a source of randomness, so the same arguments always
-give the same rows.
+names of ``schema/*/*.yaml``. It has no clock (``today`` is the reference day; "now" is taken
+as ``today`` 00:00 Asia/Shanghai, so everything that has happened lies before it), writes
+nothing, and only ``random.Random(seed)`` as a source of randomness, so the same arguments always
+give the same rows. Besides its arguments it reads what the runtime reads: the approval routes
+from the schema's seed rows, and the PRC workday calendar (``chinese_calendar``, the rows
+``seed`` writes to the Calendar table), by which policy deadlines (stage gates, post-hoc
+approval) are counted in workdays. When people act is still placed on Mon–Fri office hours.
 
 Tables whose rows are declared in YAML (settings, activity types, approval routes, KPI
 definitions, grade bands) are referred to but not emitted; the calendar and everything flows

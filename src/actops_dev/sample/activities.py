@@ -147,7 +147,7 @@ def lifecycle(g: Gen) -> None:
         elif end >= today:
             stage = "执行"
         else:
-            close_day = add_wd(end, g.ri(1, 9) if g.r() < 0.88 else g.ri(11, 25))
+            close_day = add_wd(g.office, end, g.ri(1, 9) if g.r() < 0.88 else g.ri(11, 25))
             if close_day >= today:
                 stage = "结项验收"
             elif (today - end).days > 20:
@@ -201,12 +201,12 @@ def stage_gates(g: Gen, a: Row, close_day: dt.date | None) -> None:
         gates.append(gate_row)
 
     # kick-off: at least 5 workdays before the start
-    kd = add_wd(start, -g.ri(5, 9)) if g.r() < 0.92 else add_wd(start, -g.ri(1, 4))
+    kd = add_wd(g.office, start, -g.ri(5, 9)) if g.r() < 0.92 else add_wd(g.office, start, -g.ri(1, 4))
     held = None
     if kd < today and (si >= 3 or g.r() < 0.8):
         held = g.wt(kd, 9, 17)
         a["_kickoff"] = held
-    gate("启动会", at_hour(add_wd(start, -5), 18), held, "启动会", f"{a['name']}启动会")
+    gate("启动会", at_hour(add_wd(g.cal, start, -5), 18), held, "启动会", f"{a['name']}启动会")
     # mid-term reviews, quarterly, for long activities
     md = start + dt.timedelta(days=90)
     while md < end:
@@ -223,12 +223,12 @@ def stage_gates(g: Gen, a: Row, close_day: dt.date | None) -> None:
     # customer confirmation of the plan, before execution
     held = None
     if si >= 3:
-        held = g.wt(add_wd(start, -g.ri(1, 4)), 10, 18)
+        held = g.wt(add_wd(g.office, start, -g.ri(1, 4)), 10, 18)
         a["plan_confirmed_at"] = g.past(held)
-    gate("客户确认", at_hour(add_wd(start, -1), 18), held, "协调会", f"{a['name']}方案确认会")
+    gate("客户确认", at_hour(add_wd(g.cal, start, -1), 18), held, "协调会", f"{a['name']}方案确认会")
     # closing acceptance within 10 workdays after the end
     held = g.wt(close_day, 9, 17) if close_day is not None else None
-    gate("结项验收", at_hour(add_wd(end, 10), 18), held, "结项验收", f"{a['name']}结项验收会")
+    gate("结项验收", at_hour(add_wd(g.cal, end, 10), 18), held, "结项验收", f"{a['name']}结项验收会")
     if held is not None:
         a["_close_held"] = g.past(held)
     if a["stage"] == "执行" and g.r() < 0.5:

@@ -9,7 +9,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from actops.schema import load_schema
-from actops_dev.sample.calendar import H, add_wd
+from actops_dev.sample.calendar import H, add_workdays
 from actops_dev.sample.org import DEPARTMENTS, DEPT_NAME
 from actops_dev.sample.plans import DEPT_TASKS
 
@@ -264,5 +264,4 @@ def emergencies(g: Gen) -> None:
             else:
                 decided(g, req, sub, "已通过")
                 req["posthoc_done_at"] = req["decided_at"]
-        s = req["submitted_at"]
-        req["posthoc_due_at"] = dt.datetime.combine(add_wd(s.date(), 3), s.time())
+        req["posthoc_due_at"] = add_workdays(g.cal, req["submitted_at"], 3)

@@ -1,8 +1,16 @@
-"""Dates and times for the sample company: pure helpers, no randomness, no clock."""
+"""Dates and times for the sample company: no randomness, no clock.
+
+Workdays are the runtime's: :class:`actops.rules.workdays.WorkCalendar` over the same PRC
+calendar rows ``seed`` writes to the Calendar table, so holidays and make-up workdays (调休)
+count as they will for the flows.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
+
+from actops.rules.workdays import TZ, WorkCalendar, known_years, prc_calendar_rows
 
 DAY = dt.timedelta(days=1)
 H = dt.timedelta(hours=1)
@@ -12,14 +20,31 @@ def ts(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S+08:00")
 
 
-def add_wd(d: dt.date, n: int) -> dt.date:
-    """``n`` workdays (Mon–Fri) after ``d`` (before it when negative)."""
+def calendar_rows(today: dt.date) -> list[dict]:
+    """Calendar-table rows for a sample made on ``today``: each year ``chinese_calendar``
+    knows, from two years back (other dates fall back to Mon–Fri, as in the flows)."""
+    return prc_calendar_rows([y for y in known_years() if y >= today.year - 2])
+
+
+@cache
+def work_calendar(today: dt.date) -> WorkCalendar:
+    cal, _ = WorkCalendar.from_rows(calendar_rows(today))  # generated rows: nothing to warn about
+    return cal
+
+
+def add_wd(cal: WorkCalendar, d: dt.date, n: int) -> dt.date:
+    """The ``n``-th workday on ``cal`` after ``d`` (before it when negative)."""
     step = 1 if n >= 0 else -1
     while n:
         d += DAY * step
-        if d.weekday() < 5:
+        if cal.is_workday(d):
             n -= step
     return d
+
+
+def add_workdays(cal: WorkCalendar, t: dt.datetime, n: float) -> dt.datetime:
+    """``t`` (naive, Asia/Shanghai) moved by ``n`` workdays on the runtime's workday clock."""
+    return cal.add_workdays(t.replace(tzinfo=TZ), n).replace(tzinfo=None)
 
 
 def week_start(d: dt.date) -> dt.date:

@@ -7,6 +7,7 @@ import itertools
 import random
 from typing import Any
 
+from actops.rules.workdays import WorkCalendar
 from actops_dev.sample import (
     activities,
     approvals,
@@ -19,7 +20,7 @@ from actops_dev.sample import (
     reports,
     risks,
 )
-from actops_dev.sample.calendar import DAY, ts
+from actops_dev.sample.calendar import DAY, ts, work_calendar
 from actops_dev.sample.org import GIVEN, MOBILE_PREFIXES, SURNAMES
 
 __all__ = ["Gen", "Row", "generate"]
@@ -53,6 +54,10 @@ class Gen:
     def __init__(self, today: dt.date, scale: int, seed: int) -> None:
         self.today = today
         self.scale = scale
+        # Policy deadlines count the runtime's workdays (PRC holidays and 调休, as seeded into the
+        # Calendar table); when people act is placed on Mon–Fri, like ``wt`` and ``after`` do.
+        self.cal = work_calendar(today)
+        self.office = WorkCalendar({})
         self.rng = random.Random(seed)
         self.r = self.rng.random
         self.ri = self.rng.randint
