@@ -22,7 +22,7 @@ $(UV):
 setup: .venv/.synced
 
 nocodb: setup
-	.venv/bin/python -c "from actops.nocodb_install import install; install()"
+	.venv/bin/python -c "from actops_dev.nocodb_install import install; install()"
 
 demo: setup
 	.venv/bin/actops demo

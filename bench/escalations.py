@@ -19,7 +19,6 @@ from datetime import datetime
 import httpx
 
 from actops import config
-from actops.catcher import MailCatcher
 from actops.jobs import escalations
 from actops.kernel.calendar import TZ, prc_calendar_rows
 from actops.messaging.channels import EmailChannel
@@ -27,6 +26,7 @@ from actops.nocodb import Api
 from actops.schema import load_schema
 from actops.schema.sync import apply
 from actops.store import Store
+from actops_dev.catcher import MailCatcher
 
 TABLES = {"settings", "calendar", "departments", "employees", "activities", "approval_requests",
           "approval_steps", "reports", "meetings", "action_items", "stage_gates", "problems",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from actops.catcher import free_port
 from actops.nocodb import Api
+from actops_dev.catcher import free_port
 
 REQ_PATTERN = r"^[A-Z]{3}-\d+$"
 
@@ -33,7 +33,7 @@ def nocodb(tmp_path_factory) -> tuple[str, str]:
     if url and token:
         yield url, token
         return
-    from actops.stack import LocalStack
+    from actops_dev.stack import LocalStack
 
     data = Path(tmp_path_factory.mktemp("nocodb"))
     stack = LocalStack(data_dir=data, port=free_port(), env_path=data / ".env")

@@ -41,7 +41,7 @@ def main() -> None:  # console-script wrapper: one clear line instead of a trace
 @app.command()
 def up() -> None:
     """Start the local NocoDB (installing it the first time) and write .env."""
-    from actops.stack import LocalStack
+    from actops_dev.stack import LocalStack
 
     if config.get("NOCODB_URL") and config.get("ACTOPS_MANAGED") != "1":
         api = _api()
@@ -59,7 +59,7 @@ def up() -> None:
 @app.command()
 def down() -> None:
     """Stop the local NocoDB started by `actops up`."""
-    from actops.stack import LocalStack
+    from actops_dev.stack import LocalStack
 
     console.print("stopped" if LocalStack.default().stop() else "not running")
 
@@ -67,7 +67,7 @@ def down() -> None:
 @app.command()
 def status() -> None:
     """Say whether NocoDB answers and the token works."""
-    from actops.stack import LocalStack
+    from actops_dev.stack import LocalStack
 
     try:
         cfg = config.nocodb()
@@ -112,8 +112,8 @@ def seed(
     prefix: str = typer.Option("", help="Base title prefix."),
 ) -> None:
     """Fill the bases with the deterministic sample company; reruns add only what is missing."""
-    from actops.seed import seed as run_seed
     from actops.store import Store
+    from actops_dev.seed import seed as run_seed
 
     day = date.fromisoformat(today) if today else date.today()
     try:
@@ -222,7 +222,7 @@ def print_result(result) -> None:
 @app.command()
 def demo() -> None:
     """up + schema apply + seed, then say where to look."""
-    from actops.demo import run_demo
+    from actops_dev.demo import run_demo
 
     try:
         run_demo(console)

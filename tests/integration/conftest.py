@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actops.catcher import MailCatcher, WeComReceiver
+from actops_dev.catcher import MailCatcher, WeComReceiver
 
 
 @pytest.fixture(scope="session")

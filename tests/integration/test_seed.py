@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from actops.checks import check_all
-from actops.seed import seed
+from actops_dev.seed import seed
 
 
 @pytest.mark.req("ORG-1", "ACT-1", "ACT-2", "APR-1", "APR-4", "RPT-1", "KPI-1", "FIN-1", "RSK-1", "CUS-1", "PLN-1", "ESC-3")

@@ -9,8 +9,8 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from actops.sample import generate
 from actops.schema import load_schema
+from actops_dev.sample import generate
 
 TODAY = dt.date(2026, 11, 22)
 NOW = f"{TODAY.isoformat()} 00:00:00+08:00"

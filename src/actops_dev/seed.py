@@ -21,12 +21,11 @@ ORDER = (
 
 
 def sample_rows(today: date, scale: int = 1) -> dict[str, list[dict]]:
-    from actops import sample
-    from actops.kernel.calendar import known_years, prc_calendar_rows
+    from actops_dev import sample
+    from actops_dev.sample.calendar import calendar_rows
 
     data = sample.generate(today=today, scale=scale)
-    years = [y for y in known_years() if y >= today.year - 2]
-    data["calendar"] = prc_calendar_rows(years)
+    data["calendar"] = calendar_rows(today)  # the workdays the sample was made with
     return data
 
 

@@ -13,9 +13,9 @@ def run_demo(console: Console) -> None:
     from actops.nocodb import Api
     from actops.schema import load_schema
     from actops.schema.sync import apply
-    from actops.seed import seed
-    from actops.stack import ADMIN_EMAIL, LocalStack
     from actops.store import Store
+    from actops_dev.seed import seed
+    from actops_dev.stack import ADMIN_EMAIL, LocalStack
 
     external = config.get("NOCODB_URL") and config.get("ACTOPS_MANAGED") != "1"
     local = LocalStack.default()
@@ -32,7 +32,7 @@ def run_demo(console: Console) -> None:
                   progress=lambda t, n, s: console.print(f"  {t}: +{n}" + (f" (已有 {s})" if s else "")))
     console.print(f"{sum(c for c, _ in result.values())} new rows")
     console.rule("4/4 flows")
-    from actops.demo_flows import run_demo_flows
+    from actops_dev.demo_flows import run_demo_flows
 
     run_demo_flows(console, api)
     console.rule("ready")

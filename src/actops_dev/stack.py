@@ -17,8 +17,9 @@ from pathlib import Path
 
 import httpx
 
-from actops import config, nocodb_install
+from actops import config
 from actops.errors import ConfigError
+from actops_dev import nocodb_install
 
 ADMIN_EMAIL = "admin@actops.local"
 
