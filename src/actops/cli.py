@@ -149,7 +149,7 @@ def _run_command(entry):
     def command(
         now: str | None = typer.Option(None, "--now", help="Pretend it is this moment (ISO-8601; Asia/Shanghai if no offset)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent and written; send and write nothing."),
-        prefix: str = typer.Option("", help="Base title prefix."),
+        prefix: str | None = typer.Option(None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none)."),
     ) -> None:
         from actops.service import run_job
 

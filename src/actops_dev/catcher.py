@@ -28,7 +28,14 @@ class MailCatcher:
         self.folder = folder
         self.port = port or free_port()
         self.messages: list[dict] = []
+        self.refuse: set[str] = set()  # mailboxes answered with 550, like a server that has none
         self._ctl = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd API
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         msg = email.message_from_bytes(envelope.content)
@@ -37,7 +44,8 @@ class MailCatcher:
             if part.get_content_type() == "text/html":
                 html = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
         subject = str(make_header(decode_header(msg["Subject"] or "")))
-        self.messages.append({"to": list(envelope.rcpt_tos), "subject": subject, "html": html})
+        self.messages.append({"to": list(envelope.rcpt_tos), "subject": subject, "html": html,
+                              "key": msg["X-Actops-Key"]})
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
             n = len(list(self.folder.glob("*.eml"))) + 1
@@ -73,7 +81,7 @@ class WeComReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server API
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.received.append({"path": self.path, "json": body})
+                outer.received.append({"path": self.path, "json": body, "key": self.headers.get("X-Actops-Key")})
                 if outer.folder is not None:
                     outer.folder.mkdir(parents=True, exist_ok=True)
                     n = len(outer.received)

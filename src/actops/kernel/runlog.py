@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from actops.kernel.calendar import TZ
 from actops.records import Issue
 
 RUNNING = "运行中"
@@ -45,7 +46,7 @@ class RunLog:
     store: Any | None  # a Store; None in dry runs: nothing is written
     flow: str
     run_id: str
-    started_at: datetime
+    started_at: datetime  # the moment the run is about (``--now``); the row records the real start
     stats: dict[str, Any] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -56,9 +57,11 @@ class RunLog:
         if self.store is None:
             return
         t = self.store.table("run_log")
-        self.row_id = t.create([{"run_id": self.run_id, "flow": self.flow, "started_at": self.started_at,
+        # Real clock, not the run's (possibly pretended) ``now``: other runs judge the lease by it.
+        real = datetime.now(TZ)
+        self.row_id = t.create([{"run_id": self.run_id, "flow": self.flow, "started_at": real,
                                  "status": RUNNING, "host": host_name(), "pid": os.getpid(),
-                                 "heartbeat_at": self.started_at}])[0]
+                                 "heartbeat_at": real}])[0]
 
     def wrote(self, table: str, n: int) -> None:
         if n:
