@@ -199,3 +199,23 @@ def test_nocodb_0_301_3_own_reader_agrees():
             ours = "refused"
         theirs = "refused" if "error" in answer else _xwhere.meaning([node_of(n) for n in answer["filters"]])
         assert ours == theirs, text
+
+
+class _NoMeta:
+    def titles_by_column_name(self):
+        return {"status": "审批状态"}  # as if a manager renamed the column in the grid
+
+
+def test_bound_table_where_takes_filters_by_field_name_beside_tuples():
+    from actops.schema.spec import find_table
+    from actops.store import BoundTable
+
+    _, spec = find_table("approval_steps")
+    t = BoundTable(spec, _NoMeta())
+    opened = spec.field("opened_at").zh
+    assert t.where(("status", "eq", "待审批")) == "(审批状态,eq,待审批)"  # tuples: unchanged
+    assert t.where(("status", "eq", "待审批"), "(x,blank)") == "(审批状态,eq,待审批)~and(x,blank)"
+    assert t.where(F("status") == "待审批") == "(审批状态,eq,待审批)"
+    assert t.where(("seq", "gt", 1), (F("status") == "待审批") | F("opened_at").before(date(2026, 1, 2))) == (
+        f"((审批状态,eq,待审批)~or({opened},lt,exactDate,2026-01-02))~and({spec.field('seq').zh},gt,1)")
+    assert t.where() is None
