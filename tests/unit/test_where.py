@@ -34,6 +34,7 @@ A, B, C, D = (F(x) == i for i, x in enumerate("abcd"))
     (F("数据问题").like("%【数据检查】%"), "(数据问题,like,%【数据检查】%)"),
     (F("名称").not_like("测试"), "(名称,nlike,测试)"),
     (F("名称") == "a,b", "(名称,eq,a,b)"),  # eq keeps the comma: NocoDB reads "a,b"
+    (F("备注") == "~order", "(备注,eq,~order)"),  # only "~and(" and the like cut a clause
 ])
 def test_each_operation_renders_as_nocodb_names_it(expr, text):
     assert str(expr) == text

@@ -27,8 +27,10 @@ What NocoDB's v2 reader can and cannot read (``_xwhere.py`` is a port of it):
   ``Table.pages`` wraps it) and compared with the expression; anything NocoDB would read
   differently raises ``ValueError`` instead of filtering the wrong rows.
 
-``~`` follows SQL: ``~(F("a") == 1)`` leaves out rows where ``a`` is blank (NOT NULL is
-NULL), unlike ``F("a") != 1`` which NocoDB extends with "or blank".
+NocoDB reads ``~not`` as AND NOT, so a NOT is always sent inside an AND: ``a | ~b`` goes as
+``~(~a & b)`` and a lone ``~a`` as ``(Id,notblank)~not(a)``. It follows SQL:
+``~(F("a") == 1)`` leaves out rows where ``a`` is blank (NOT NULL is NULL), unlike
+``F("a") != 1``, which NocoDB extends with "or blank".
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from actops.nocodb import _xwhere
 TitleOf = Callable[[str], str]
 
 _LIST_OPS = {"in", "anyof", "nanyof", "allof", "nallof"}
-_SPLITTER = re.compile(r"~(?:and|or|not)")
+_SPLITTER = re.compile(r"~(?:or(?:not)?|and(?:not)?|not)\(")  # where NocoDB cuts clauses apart
 
 
 class Expr:
@@ -210,8 +212,8 @@ def _text(field: str, value: Any) -> str:
     if "\n" in text or "\r" in text:
         raise ValueError(f"field {field!r}: value {text!r} has a line break, which NocoDB's where= cannot carry")
     if _SPLITTER.search(text):
-        raise ValueError(f"field {field!r}: value {text!r} contains '~and'/'~or'/'~not', which NocoDB's "
-                         "where= reads as a new clause (it has no escaping)")
+        raise ValueError(f"field {field!r}: value {text!r} contains '~and('/'~or('/'~not(', which "
+                         "NocoDB's where= reads as a new clause (it has no escaping)")
     return text
 
 
