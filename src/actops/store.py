@@ -34,16 +34,27 @@ class BoundTable:
     def title(self, name: str) -> str:
         return self.titles[name]
 
-    def where(self, *clauses: tuple[str, str, Any] | str) -> str | None:
-        """Build a where-clause from (field name, op, value) triples joined by ~and."""
-        parts = []
+    def where(self, *clauses: Any) -> str | None:
+        """Build a where-clause from clauses joined by ~and.
+
+        A clause is a (field name, op, value…) tuple, a where string in titles, or a filter
+        from ``actops.nocodb.F`` written with field *names* (``F("status") == "待审批"``),
+        rendered with this table's titles. With a filter among the clauses the whole result
+        is rendered and checked by ``actops.nocodb.where``; without one it is joined as before.
+        """
+        from actops.nocodb.where import Expr, Raw, and_
+
+        parts: list[str | Expr] = []
         for c in clauses:
-            if isinstance(c, str):
+            if isinstance(c, str | Expr):
                 parts.append(c)
             else:
                 name, op, *value = c
                 parts.append(f"({self.title(name) if name in self.titles else name},{op}" + "".join(f",{v}" for v in value) + ")")
-        return "~and".join(parts) if parts else None
+        if any(isinstance(p, Expr) for p in parts):
+            both = and_(*(p if isinstance(p, Expr) else Raw(p) for p in parts))
+            return both.render(lambda n: self.title(n) if n in self.titles else n)
+        return "~and".join(parts) if parts else None  # type: ignore[arg-type]  # only strings here
 
     def read(self, where: str | None = None, fields: Sequence[str] | None = None,
              salvage: bool = False) -> tuple[list[Record], list[Issue]]:
