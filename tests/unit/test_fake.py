@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from actops import errors
-from actops.changes import marks
+from actops.kernel.watermarks import take
 from actops.nocodb import F
 from actops.nocodb.fake import FakeApi
 from actops.records import Issue
@@ -100,7 +100,7 @@ def test_first_update_count_and_the_time_stamps(store, clock):
     assert emp.table.first("-Id", ["Id"]) == {"Id": 5}
     changed = emp.where(F("UpdatedAt").on_or_after(T0 + timedelta(minutes=1)))
     assert emp.table.count(changed) == 1
-    assert marks(store, ["employees"], T0 + timedelta(hours=1)) == {"employees": ["2026-10-09 08:05:00+00:00", 5, 5]}
+    assert take(store, ["employees"], T0 + timedelta(hours=1)).as_json() == {"employees": ["2026-10-09 08:05:00+00:00", 5, 5]}
 
 
 def test_ids_by_key_create_missing_and_mark_issues(store):
@@ -190,8 +190,8 @@ def test_a_column_renamed_in_the_grid_still_answers_to_its_name(store):
 
 def test_the_escalation_job_runs_end_to_end_on_the_fake():
     from actops.jobs import escalations
-    from actops.rules.workdays import TZ
-    from actops.seed import seed
+    from actops.kernel.calendar import TZ
+    from actops_dev.seed import seed
 
     api = FakeApi(now=Clock())
     apply(api, load_schema(), prefix="t-", log=lambda s: None)

@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from actops.nocodb import F, Where, _xwhere, and_, not_, or_
-from actops.nocodb.where import Raw, _meaning, days_ago, today
+from actops.nocodb._where_render import _meaning
+from actops.nocodb.where import Raw, days_ago, today
 
 A, B, C, D = (F(x) == i for i, x in enumerate("abcd"))
 
@@ -152,7 +153,7 @@ def test_every_rendering_reads_back_as_meant_with_the_ported_reader():
 
 
 def _nocodb_sdk():
-    from actops.nocodb_install import NOCODB_VERSION, cache_root
+    from actops_dev.nocodb_install import NOCODB_VERSION, cache_root
 
     found = sorted(cache_root().glob(f"nocodb-{NOCODB_VERSION}-node*/node_modules/nocodb-sdk"))
     node = shutil.which("node")
