@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from actops.schema import load_schema
+from actops.schema.changeset import Plan
 from actops.schema.payload import (
     column_payload,
     column_update,
@@ -13,7 +14,8 @@ from actops.schema.payload import (
     is_ours_to_replace,
     precision_change,
 )
-from actops.schema.spec import FieldSpec
+from actops.schema.spec import FieldSpec, find_table
+from actops.schema.upkeep import column
 
 RATIOS = {  # fields that hold a fraction (0.95 = 95 %): decimal, with decimals enough to read
     "audit_cycles": ["confidence", "tolerable_rate", "expected_rate", "deviation_rate", "upper_limit"],
@@ -56,8 +58,28 @@ def test_precision_is_for_decimals_and_within_what_nocodb_offers(bad):
         _field(**bad)
 
 
+def test_ratio_fields_stay_fractions_and_tell_staff_how_to_read_them():
+    # NocoDB's Percent shows the stored number with a "%" (0.95 → "0.95%"), while the engine and
+    # the seed rows use fractions: so ratios stay decimal and say "0.95 即 95%" in their help.
+    for table, names in RATIOS.items():
+        _, t = find_table(table)
+        for name in names:
+            f = t.field(name)
+            assert f.type == "decimal" and "%" in f.help, f"{table}.{name}"
 
 
+def test_select_options_staff_see_are_chinese():
+    engine_owned = {("outbox", "channel"), ("outbox", "status"), ("run_log", "status")}  # not ours to edit
+    codes = {("employees", "locale"), ("summaries", "locale"), ("evaluations", "grade"), ("employees", "roles")}
+    for b in load_schema():
+        for t in b.tables:
+            for f in t.fields:
+                if not f.options or (t.name, f.name) in engine_owned:
+                    continue
+                if (t.name, f.name) in codes:
+                    assert f.help or f.name in ("grade", "roles"), f"{t.name}.{f.name} needs help text"
+                    continue
+                assert all(any("\u4e00" <= ch <= "\u9fff" for ch in o) for o in f.options), f"{t.name}.{f.name}"
 
 
 def test_only_machine_written_descriptions_are_replaced():
@@ -113,3 +135,19 @@ class _Table:
     def __init__(self):
         self.api, self.id, self.title = _Api(), "t", "KPI指标"
 
+
+def test_an_old_decimal_column_gets_its_description_and_decimals_in_one_update():
+    _, kpis = find_table("kpi_definitions")
+    live = {"id": "c9", "title": "目标值", "column_name": "target", "uidt": "Decimal",
+            "description": "en: Target", "meta": {"defaultViewColOrder": 12}}
+    p, table = Plan(), _Table()
+    column(p, table, live, kpis.field("target"), "KPI指标")
+    assert len(p.changes) == 1 and "小数位 1 → 3" in p.changes[0].where
+    p.changes[0].run()
+    method, path, body = table.api.sent[0]
+    assert (method, path) == ("PATCH", "/api/v2/meta/columns/c9")
+    assert body["description"] == kpis.field("target").help
+    assert body["meta"] == {"defaultViewColOrder": 12, "precision": 3} and body["title"] == "目标值"
+    p = Plan()
+    column(p, table, {**live, "description": body["description"], "meta": body["meta"]}, kpis.field("target"), "KPI指标")
+    assert p.changes == []

@@ -9,15 +9,19 @@ import pytest
 
 from actops.errors import SchemaError
 from actops.schema import load_schema
+from actops.schema.changeset import Plan
 from actops.schema.settings_ref import (
     SettingRef,
     SettingValueError,
     SettingValues,
     as_filter_value,
     convert,
+    default_settings,
     parse,
     same_filter_value,
 )
+from actops.schema.spec import find_table
+from actops.schema.upkeep import derived_filters
 
 DEFAULTS = {"tier1_amount": "10000", "budget_warn_ratio": "0.8", "risk_warn_level": "10", "satisfaction_target": "0.9"}
 
@@ -101,6 +105,24 @@ def test_a_seed_row_is_resolved_field_by_field():
     assert notes == ["max_amount: 系统设置 tier1_amount 的取值无效（「x」不是数字），按默认值 10000 写入"]
 
 
+def test_the_schema_copies_settings_by_reference_and_resolves_to_the_spec_defaults():
+    bases = load_schema()
+    _, settings = find_table("settings", bases)
+    v = SettingValues(default_settings(settings.rows))
+    _, routes = find_table("approval_routes", bases)
+    types = {f.name: f.type for f in routes.fields}
+    exp = {r["code"]: v.row(r, types)[0] for r in routes.rows if r["kind"] == "费用"}
+    assert exp["R-EXP-1"]["max_amount"] == exp["R-EXP-2"]["min_amount"] == 10000
+    assert exp["R-EXP-2"]["max_amount"] == exp["R-EXP-3"]["min_amount"] == 100000
+    _, kpis = find_table("kpi_definitions", bases)
+    targets = {r["code"]: v.row(r, {f.name: f.type for f in kpis.fields})[0]["target"] for r in kpis.rows}
+    assert targets["K-SAT"] == 0.9 and targets["K-ERR"] == 0.02
+    _, lines = find_table("budget_lines", bases)
+    warn = next(view for view in lines.views if view.zh == "预算预警").filters[0]
+    assert as_filter_value(v.resolve(warn[-1], "formula").value) == "80"
+    _, risks = find_table("risks", bases)
+    high = next(view for view in risks.views if view.zh == "高风险").filters[0]
+    assert high[-1] == SettingRef("risk_warn_level") and v.resolve(high[-1], "formula").value == 10
 
 
 def _schema_dir(tmp_path: Path, settings_rows: str, routes_rows: str) -> Path:
@@ -156,6 +178,29 @@ class _Table:
         return {"id": {"score": "c-score", "status": "c-status"}[name]}
 
 
+def _risk_filters(value):
+    return [{"id": "f2", "order": 2, "fk_column_id": "c-status", "comparison_op": "neq", "value": "已关闭"},
+            {"id": "f1", "order": 1, "fk_column_id": "c-score", "comparison_op": "gte", "value": value}]
 
 
+def test_a_derived_view_filter_follows_the_live_setting():
+    _, risks = find_table("risks")
+    views = {"高风险": {"id": "v1", "title": "高风险"}}
+    api = _Api(_risk_filters("10"))
+    p = Plan()
+    derived_filters(p, _Table(api), views, risks, SettingValues.from_rows({"risk_warn_level": "10"}, [("risk_warn_level", "12")]))
+    assert [c.what for c in p.changes] == ["update view filter"] and "10 → 12" in p.changes[0].where
+    p.changes[0].run()
+    assert api.sent[-1] == ("PATCH", "/api/v2/meta/filters/f1",
+                            {"fk_column_id": "c-score", "comparison_op": "gte", "value": "12"})
 
+
+def test_a_derived_view_filter_already_in_step_or_with_an_unusable_setting_is_left_alone():
+    _, risks = find_table("risks")
+    views = {"高风险": {"id": "v1", "title": "高风险"}}
+    p = Plan()
+    derived_filters(p, _Table(_Api(_risk_filters("10.0"))), views, risks, SettingValues({"risk_warn_level": "10"}))
+    assert p.changes == [] and p.drift == []
+    derived_filters(p, _Table(_Api(_risk_filters("10"))), views, risks,
+                    SettingValues.from_rows({"risk_warn_level": "10"}, [("risk_warn_level", "高")]))
+    assert p.changes == [] and "risk_warn_level" in p.drift[0] and "left as is" in p.drift[0]
