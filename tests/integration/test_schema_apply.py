@@ -29,7 +29,12 @@ def test_first_apply_builds_every_table_view_form_and_seed_row(api, prefix, appl
     assert {v["title"] for v in acts.meta()["views"]} >= {"本月活动", "活动项目启动申请表"}
     budget = acts.column("budget")
     assert budget["title"] == "预算金额" and budget["meta"]["currency_code"] == "CNY"
-    assert budget["description"].startswith("en: Budget")
+    assert budget["description"] is None  # no help text: no description, and never "en: …"
+    assert acts.column("owner")["description"] == "填写「员工」表中的工号"
+    assert acts.column("roi")["meta"]["precision"] == 2
+    kpis = base.table_by_name("kpi_definitions")
+    assert kpis.column("target")["meta"]["precision"] == 3
+    assert {r["指标编号"]: r["目标值"] for r in kpis.all()}["K-ERR"] == 0.02  # from {setting: error_rate_target}
     form = next(v for v in acts.meta()["views"] if v["title"] == "活动项目启动申请表")
     shown = {c["fk_column_id"]: c for c in api.request("GET", f"/api/v2/meta/forms/{form['id']}")["columns"] if c["show"]}
     owner = shown[acts.column("owner")["id"]]
@@ -39,6 +44,85 @@ def test_first_apply_builds_every_table_view_form_and_seed_row(api, prefix, appl
     assert base.table_by_name("approval_routes").count() == 8
     hr = api.base_by_title(f"{prefix}人事考评")
     assert {t["title"] for t in hr.tables()} == {"考评周期", "考评表", "等级区间"}
+
+
+def test_a_second_apply_reports_0_changes(api, prefix, applied):
+    again = apply(api, load_schema(), prefix=prefix, log=lambda s: None)
+    assert again.changes == [] and again.drift == []
+
+
+@pytest.mark.req("APR-2", "FIN-2", "RSK-2")
+def test_seed_rows_and_view_filters_read_the_settings(api, prefix, applied):
+    base = api.base_by_title(f"{prefix}活动运营")
+    routes = {r["路由编号"]: r for r in base.table_by_name("approval_routes").all()}
+    assert routes["R-EXP-1"]["金额上限"] == routes["R-EXP-2"]["金额下限"] == 10000
+    assert routes["R-EXP-2"]["金额上限"] == routes["R-EXP-3"]["金额下限"] == 100000
+    settings = base.table_by_name("settings")
+    ids = {r["参数"]: r["Id"] for r in settings.all(fields=["参数"])}
+    settings.update([{"Id": ids["risk_warn_level"], "取值": "12"}, {"Id": ids["budget_warn_ratio"], "取值": "0.75"},
+                     {"Id": ids["late_streak_limit"], "取值": "三次"}])
+    try:
+        p = apply(api, load_schema(), prefix=prefix, log=lambda s: None)
+        assert sorted((c.what, c.where.split(":")[0]) for c in p.changes) == sorted([
+            ("update view filter", "风险登记/高风险"), ("update view filter", "预算科目/预算预警")])
+        assert any("late_streak_limit" in d and "报告连续逾期" in d for d in p.drift)  # unusable: left as is
+
+        def values(table_name, view_title):
+            t = base.table_by_name(table_name)
+            view = next(v for v in t.meta()["views"] if v["title"] == view_title)
+            return [f["value"] for f in sorted(api.request("GET", f"/api/v2/meta/views/{view['id']}/filters")["list"],
+                                               key=lambda f: f["order"])]
+
+        assert values("risks", "高风险") == ["12", "已关闭"]
+        assert values("budget_lines", "预算预警") == ["75"]
+        assert values("employees", "报告连续逾期") == ["3"]
+        assert plan(api, load_schema(), prefix=prefix).changes == []
+    finally:
+        settings.update([{"Id": ids["late_streak_limit"], "取值": "3"}])
+
+
+def test_an_old_base_with_en_descriptions_gets_zh_ones(api, prefix):
+    """A base that an earlier `schema apply` wrote: "en: …" everywhere and 1-decimal Decimals."""
+    only = {"settings", "kpi_definitions", "activities", "risks"}
+    old = prefix + "legacy-"
+    apply(api, load_schema(), prefix=old, only=only, log=lambda s: None)
+    base = api.base_by_title(f"{old}活动运营")
+    api.request("PATCH", f"/api/v2/meta/bases/{base.id}", json={"description": "en: Activity Operations"})
+    kpis, acts, risks = (base.table_by_name(n) for n in ("kpi_definitions", "activities", "risks"))
+    api.request("PATCH", f"/api/v2/meta/tables/{kpis.id}", json={"description": "en: KPI definitions"})
+    for table, name, text in [(kpis, "direction", "en: Direction"), (kpis, "target", "en: Target"),
+                              (kpis, "scope", "en: Scope — 活动类型名称、部门编号，或 * 表示全部"),
+                              (risks, "score", "en: Score"), (acts, "owner", "en: Owner — 填写「员工」表中的工号")]:
+        col = table.column(name)  # an update takes the whole column (see actops.schema.payload)
+        body = {**col, "description": text, "meta": {k: v for k, v in col["meta"].items() if k != "precision"}}
+        if col["uidt"] == "Formula":
+            body["formula_raw"] = col["colOptions"]["formula_raw"]
+        api.request("PATCH", f"/api/v2/meta/columns/{col['id']}", json=body)
+    views = {v["title"]: v for v in acts.meta(refresh=True)["views"]}
+    for title, text in [("本月活动", "en: This month's activities"), ("活动项目启动申请表", "en: Activity initiation request")]:
+        api.request("PATCH", f"/api/v2/meta/views/{views[title]['id']}", json={"description": text})
+    api.request("PATCH", f"/api/v2/meta/tables/{acts.id}", json={"description": "财务部维护"})  # typed by staff
+    kpi_rows = kpis.all()
+
+    p = apply(api, load_schema(), prefix=old, only=only, log=lambda s: None)
+    assert sorted(c.what for c in p.changes) == ["update description"] * 4 + ["update field"] * 5
+    assert any("小数位 1 → 3" in c.where for c in p.changes if "目标值" in c.where)
+    assert p.drift == []
+    assert plan(api, load_schema(), prefix=old, only=only).changes == []
+
+    assert next(b for b in api.bases() if b["id"] == base.id)["description"] in (None, "")
+    kpis.meta(refresh=True), acts.meta(refresh=True), risks.meta(refresh=True)
+    assert kpis.meta()["description"] is None and acts.meta()["description"] == "财务部维护"
+    assert kpis.column("direction")["description"] is None
+    assert [o["title"] for o in kpis.column("direction")["colOptions"]["options"]] == ["越高越好", "越低越好"]
+    assert kpis.column("target")["description"] == "比率以小数填写，0.9 即 90%"
+    assert kpis.column("target")["meta"]["precision"] == 3
+    assert kpis.column("scope")["description"] == "活动类型名称、部门编号，或 * 表示全部"
+    assert risks.column("score")["description"] is None
+    assert risks.column("score")["colOptions"]["formula_raw"] == "{可能性} * {影响程度}"
+    assert acts.column("owner")["description"] == "填写「员工」表中的工号"
+    assert all(v["description"] is None for v in acts.meta()["views"])
+    assert kpis.all() == kpi_rows  # data untouched
 
 
 def test_dry_run_changes_nothing(api):

@@ -5,10 +5,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from actops.config import repo_root
 from actops.errors import SchemaError
+from actops.schema import settings_ref
 
 # Our field types → NocoDB uidt. "ref" is a business key of another table's row, kept as
 # text so the engine can read and write it in bulk and report a dangling one on the row.
@@ -35,6 +36,8 @@ UIDT = {
 }
 COMPUTED = {"formula"}
 NUMERIC = {"number", "decimal", "currency", "percent", "rating"}
+DECIMAL_PRECISION = 2  # decimals shown for a `decimal` field unless it says `precision:`
+MAX_PRECISION = 8  # NocoDB offers 0–8 decimals (nocodb-sdk precisionFormats)
 
 FieldType = Literal[
     "text", "longtext", "number", "decimal", "currency", "percent", "date", "datetime",
@@ -57,13 +60,19 @@ class FieldSpec(_Model):
     ref: str | None = None  # for type ref: target table name (its key field)
     formula: str | None = None  # NocoDB formula over zh titles
     default: Any = None
-    help: str = ""
+    help: str = ""  # zh, for staff: becomes the field's description in NocoDB and in forms
+    precision: int | None = None  # decimals shown; decimal fields default to DECIMAL_PRECISION
     # Plausible range of a numeric field (REL-2); currency defaults to 0 .. 1e9 CNY (records.py).
     min: float | None = None
     max: float | None = None
 
     @model_validator(mode="after")
     def _check(self) -> FieldSpec:
+        if self.precision is not None:
+            if self.type not in ("decimal", "percent"):
+                raise ValueError(f"field {self.name}: precision is for decimal or percent fields")
+            if not 0 <= self.precision <= MAX_PRECISION:
+                raise ValueError(f"field {self.name}: precision must be 0–{MAX_PRECISION}")
         if (self.min is not None or self.max is not None) and self.type not in NUMERIC:
             raise ValueError(f"field {self.name}: min/max only apply to numeric fields")
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -84,19 +93,37 @@ class FieldSpec(_Model):
     def computed(self) -> bool:
         return self.type in COMPUTED
 
+    @property
+    def shown_precision(self) -> int | None:
+        """Decimals NocoDB should show (column meta ``precision``); None: leave NocoDB's own."""
+        if self.type == "decimal":
+            return DECIMAL_PRECISION if self.precision is None else self.precision
+        return self.precision
+
 
 class ViewSpec(_Model):
     zh: str
     en: str
+    description: str = ""  # zh, for staff; none when empty
     type: Literal["grid"] = "grid"
-    # each filter: [field name, comparison op, value] or [field, op, sub_op, value]
+    # each filter: [field name, comparison op, value] or [field, op, sub_op, value];
+    # the value may be {setting: <key>} (see settings_ref)
     filters: tuple[tuple[Any, ...], ...] = ()
     sorts: tuple[str, ...] = ()  # field names; "-name" for descending
+
+    @field_validator("filters", mode="before")
+    @classmethod
+    def _setting_values(cls, filters: Any) -> Any:
+        if not isinstance(filters, list | tuple):
+            return filters
+        return [[*f[:-1], settings_ref.parse(f[-1])] if isinstance(f, list | tuple) and len(f) >= 3 else f
+                for f in filters]
 
 
 class FormSpec(_Model):
     zh: str
     en: str
+    description: str = ""  # zh, for staff; none when empty
     heading: str = ""
     fields: tuple[str, ...]
     required: tuple[str, ...] = ()
@@ -107,12 +134,21 @@ class TableSpec(_Model):
     name: str
     zh: str
     en: str
+    description: str = ""  # zh, for staff; none when empty
     key: str  # natural key field name (unique per row)
     req: tuple[str, ...] = ()  # SPEC ids this table serves
     fields: tuple[FieldSpec, ...]
     views: tuple[ViewSpec, ...] = ()
     forms: tuple[FormSpec, ...] = ()
-    rows: tuple[dict[str, Any], ...] = ()  # seed rows inserted if their key is missing
+    # seed rows inserted if their key is missing; a value may be {setting: <key>} (settings_ref)
+    rows: tuple[dict[str, Any], ...] = ()
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _setting_values(cls, rows: Any) -> Any:
+        if not isinstance(rows, list | tuple):
+            return rows
+        return [{k: settings_ref.parse(v) for k, v in r.items()} if isinstance(r, dict) else r for r in rows]
 
     @model_validator(mode="after")
     def _check(self) -> TableSpec:
@@ -136,7 +172,16 @@ class TableSpec(_Model):
             for f in (*form.fields, *form.required):
                 if f not in names:
                     raise ValueError(f"table {self.name}, form {form.zh}: unknown field {f!r}")
+        for row in self.rows:
+            for k, v in row.items():
+                if settings_ref.is_ref(v) and (k == self.key or k not in names or self.field(k).type not in _REF_TYPES):
+                    raise ValueError(f"table {self.name}: field {k!r} cannot take {v}")
         return self
+
+    def setting_refs(self) -> list[settings_ref.SettingRef]:
+        """Every {setting: …} in this table's seed rows and view filters."""
+        in_rows = [v for r in self.rows for v in r.values() if settings_ref.is_ref(v)]
+        return in_rows + [f[-1] for v in self.views for f in v.filters if settings_ref.is_ref(f[-1])]
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:
@@ -149,9 +194,13 @@ class BaseSpec(_Model):
     name: str
     zh: str
     en: str
+    description: str = ""  # zh, for staff; none when empty
     restricted: bool = False  # EVA-7: only HR and managers get access
     tables: tuple[TableSpec, ...]
 
+
+# Field types a {setting: …} value may fill (settings_ref.convert turns the text into these).
+_REF_TYPES = {"text", "longtext", "number", "decimal", "currency", "percent", "checkbox"}
 
 # Fields every table gets, so a flow can say on the row itself what is wrong with it.
 COMMON_FIELDS = (
@@ -192,6 +241,7 @@ def _load_schema(directory: Path) -> tuple[BaseSpec, ...]:
         except ValueError as exc:
             raise SchemaError(f"{base_dir}: {exc}") from exc
     _check_refs(bases)
+    _check_setting_refs(bases)
     return tuple(_with_ref_help(bases))
 
 
@@ -219,6 +269,16 @@ def _check_refs(bases: list[BaseSpec]) -> None:
             for f in t.fields:
                 if f.type == "ref" and f.ref not in names:
                     raise SchemaError(f"{b.name}.{t.name}.{f.name}: ref to unknown table {f.ref!r}")
+
+
+def _check_setting_refs(bases: list[BaseSpec]) -> None:
+    settings = [t for b in bases for t in b.tables if t.name == settings_ref.SETTINGS_TABLE]
+    keys = set(settings_ref.default_settings(settings[0].rows)) if settings else set()
+    for b in bases:
+        for t in b.tables:
+            for ref in t.setting_refs():
+                if ref.key not in keys:
+                    raise SchemaError(f"{b.name}.{t.name}: {ref} names no row of the settings table")
 
 
 def find_table(name: str, bases: tuple[BaseSpec, ...] | None = None) -> tuple[BaseSpec, TableSpec]:

@@ -1,77 +1,38 @@
 """Make NocoDB match ``schema/``: create what is missing, report drift, never drop.
 
 The plan is computed from reads only, so ``--dry-run`` and a second run cost a handful of
-meta calls and report "0 changes".
+meta calls and report "0 changes". Besides creating, it makes the safe metadata updates of
+:mod:`actops.schema.upkeep` (machine-written descriptions, decimals shown, view filters
+derived from a setting); values written ``{setting: …}`` are resolved by
+:mod:`actops.schema.settings_ref`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from actops.nocodb import Api, Base, Table
 from actops.nocodb._base import short_name
+from actops.schema import payload, upkeep
+from actops.schema.changeset import Change, Plan
+from actops.schema.payload import column_payload
+from actops.schema.settings_ref import (
+    SETTINGS_TABLE,
+    SettingValues,
+    as_filter_value,
+    default_settings,
+    is_ref,
+)
 from actops.schema.spec import BaseSpec, FieldSpec, FormSpec, TableSpec, ViewSpec
+
+__all__ = ["Change", "Plan", "apply", "base_title", "column_payload", "find_base", "plan"]
 
 VIEW_GRID, VIEW_FORM = 3, 1
 
 
-@dataclass
-class Change:
-    what: str  # "create base", "add field", …
-    where: str  # base / table / field or view
-    run: Callable[[], Any] = field(repr=False, default=lambda: None)
-
-    def __str__(self) -> str:
-        return f"+ {self.what}: {self.where}"
-
-
-@dataclass
-class Plan:
-    changes: list[Change] = field(default_factory=list)
-    drift: list[str] = field(default_factory=list)
-
-    def apply(self, log: Callable[[str], None] = lambda s: None) -> None:
-        for ch in self.changes:
-            log(str(ch))
-            ch.run()
-
-    def render(self) -> str:
-        lines = [str(c) for c in self.changes]
-        lines += [f"! drift (left as is): {d}" for d in self.drift]
-        lines.append(f"{len(self.changes)} changes, {len(self.drift)} drift notes")
-        return "\n".join(lines)
-
-
 def base_title(spec: BaseSpec, prefix: str = "") -> str:
     return f"{prefix}{spec.zh}"
-
-
-def column_payload(f: FieldSpec) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "column_name": f.name,
-        "title": f.zh,
-        "uidt": f.uidt,
-        "description": f"en: {f.en}" + (f" — {f.help}" if f.help else ""),
-    }
-    if f.options:
-        body["colOptions"] = {"options": [{"title": o} for o in f.options]}
-    if f.type == "formula":
-        body["formula_raw"] = f.formula
-    if f.default is not None and f.type in ("checkbox", "number", "decimal", "select", "text"):
-        body["cdf"] = _cdf(f.default)
-    if f.type == "rating":
-        body["meta"] = {"max": 5}
-    if f.type == "currency":  # NocoDB defaults to USD
-        body["meta"] = {"currency_locale": "zh-CN", "currency_code": "CNY"}
-    return body
-
-
-def _cdf(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def find_base(api: Api, spec: BaseSpec, prefix: str = "") -> Base | None:
@@ -79,56 +40,97 @@ def find_base(api: Api, spec: BaseSpec, prefix: str = "") -> Base | None:
 
 
 def plan(api: Api, specs: Iterable[BaseSpec], prefix: str = "", only: set[str] | None = None) -> Plan:
+    specs = tuple(specs)
     p = Plan()
-    for spec in specs:
-        tables = [t for t in spec.tables if only is None or t.name in only]
+    rows = {b["title"]: b for b in api.bases()}
+    in_scope = [(s, [t for t in s.tables if only is None or t.name in only]) for s in specs]
+    needs_settings = any(t.setting_refs() for _, tables in in_scope for t in tables)
+    values = _setting_values(api, specs, prefix, rows) if needs_settings else SettingValues({})
+    for spec, tables in in_scope:
         if not tables:
             continue
-        base = find_base(api, spec, prefix)
-        if base is None:
-            p.changes.append(Change("create base", base_title(spec, prefix), _deferred_base(api, spec, prefix, tables)))
+        row = rows.get(base_title(spec, prefix))
+        if row is None:
+            seeds = {t.name: _resolved_rows(p, t, t.rows, values) for t in tables}
+            p.changes.append(Change("create base", base_title(spec, prefix),
+                                    _deferred_base(api, spec, prefix, tables, seeds, values)))
             continue
+        base = api.base(row["id"])
+        upkeep.base_description(p, api, row, spec)
         existing = {short_name(t.get("table_name", "")): t for t in base.tables()}
         for tspec in tables:
             if tspec.name not in existing:
-                p.changes.append(Change("create table", f"{spec.zh}/{tspec.zh}", _create_table_fn(base, tspec)))
+                seed = _resolved_rows(p, tspec, tspec.rows, values)
+                p.changes.append(Change("create table", f"{spec.zh}/{tspec.zh}",
+                                        _create_table_fn(base, tspec, seed, values)))
                 continue
             table = base.table(existing[tspec.name]["id"], existing[tspec.name]["title"])
-            _plan_table(p, table, tspec)
+            _plan_table(p, table, tspec, values)
     return p
 
 
-def _deferred_base(api: Api, spec: BaseSpec, prefix: str, tables: list[TableSpec]) -> Callable[[], None]:
+def _setting_values(api: Api, specs: tuple[BaseSpec, ...], prefix: str, rows: dict[str, dict[str, Any]]) -> SettingValues:
+    """Defaults from the settings seed rows, over them the live 系统设置 rows if the table exists."""
+    for spec in specs:
+        for t in spec.tables:
+            if t.name != SETTINGS_TABLE:
+                continue
+            defaults = default_settings(t.rows)
+            row = rows.get(base_title(spec, prefix))
+            table = api.base(row["id"]).table_by_name(SETTINGS_TABLE) if row else None
+            if table is None:
+                return SettingValues(defaults)
+            titles = table.titles_by_column_name()
+            key, value = titles.get("key", t.field("key").zh), titles.get("value", t.field("value").zh)
+            return SettingValues.from_rows(defaults, ((r.get(key), r.get(value)) for r in table.all(fields=[key, value])))
+    return SettingValues({})
+
+
+def _resolved_rows(p: Plan, tspec: TableSpec, rows: Iterable[dict[str, Any]], values: SettingValues) -> list[dict[str, Any]]:
+    types = {f.name: f.type for f in tspec.fields}
+    out = []
+    for r in rows:
+        resolved, notes = values.row(r, types)
+        p.drift += [f"{tspec.zh} seed row {r[tspec.key]}: {n}" for n in notes]
+        out.append(resolved)
+    return out
+
+
+def _deferred_base(api: Api, spec: BaseSpec, prefix: str, tables: list[TableSpec],
+                   seeds: dict[str, list[dict[str, Any]]], values: SettingValues) -> Callable[[], None]:
     def run() -> None:
-        base = api.create_base(base_title(spec, prefix), description=f"en: {spec.en}")
+        base = api.create_base(base_title(spec, prefix), description=payload.describe(spec.description) or "")
         for tspec in tables:
-            _create_table_fn(base, tspec)()
+            _create_table_fn(base, tspec, seeds[tspec.name], values)()
 
     return run
 
 
-def _create_table_fn(base: Base, tspec: TableSpec) -> Callable[[], None]:
+def _create_table_fn(base: Base, tspec: TableSpec, seed: list[dict[str, Any]],
+                     values: SettingValues) -> Callable[[], None]:
     def run() -> None:
         plain = [column_payload(f) for f in tspec.fields if not f.computed]
-        table = base.create_table(tspec.name, tspec.zh, plain, description=f"en: {tspec.en}")
+        table = base.create_table(tspec.name, tspec.zh, plain, description=payload.describe(tspec.description))
         for f in tspec.fields:
             if f.computed:
                 _add_column(table, f)
         table.meta(refresh=True)
         for view in tspec.views:
-            _create_view(table, view)
+            _create_view(table, view, tspec, values)
         for form in tspec.forms:
             _create_form(table, form, tspec)
-        _seed_rows(table, tspec)
+        if seed:
+            _insert_rows(table, tspec, seed)
 
     return run
 
 
-def _plan_table(p: Plan, table: Table, tspec: TableSpec) -> None:
+def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues) -> None:
     meta = table.meta(refresh=True)
     by_name = {c.get("column_name"): c for c in meta["columns"] if c.get("column_name")}
     by_title = {c["title"]: c for c in meta["columns"]}
     where = f"{tspec.zh}"
+    upkeep.table_description(p, table, meta, tspec)
     for f in tspec.fields:
         col = by_name.get(f.name) or (by_title.get(f.zh) if f.computed else None)
         if col is None:
@@ -143,6 +145,7 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec) -> None:
             missing = [o for o in f.options if o not in have]
             if missing:
                 p.drift.append(f"{where}.{f.zh}: options missing {missing}")
+        upkeep.column(p, table, col, f, where)
     known = {f.name for f in tspec.fields} | {f.zh for f in tspec.fields}
     for c in meta["columns"]:
         if c.get("system") or c.get("pk") or c["uidt"] in ("ID", "CreatedTime", "LastModifiedTime", "CreatedBy", "LastModifiedBy", "Order"):
@@ -152,18 +155,22 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec) -> None:
     views = {v["title"]: v for v in meta.get("views", [])}
     for view in tspec.views:
         if view.zh not in views:
-            p.changes.append(Change("add view", f"{where}/{view.zh}", lambda t=table, v=view: _create_view(t, v)))
+            p.changes.append(Change("add view", f"{where}/{view.zh}",
+                                    lambda t=table, v=view: _create_view(t, v, tspec, values)))
     for form in tspec.forms:
         if form.zh not in views:
             p.changes.append(Change("add form", f"{where}/{form.zh}", lambda t=table, fm=form, ts=tspec: _create_form(t, fm, ts)))
+    upkeep.view_descriptions(p, table, views, tspec)
+    upkeep.derived_filters(p, table, views, tspec, values)
     if tspec.rows:
         key_title = by_name[tspec.key]["title"] if tspec.key in by_name else tspec.field(tspec.key).zh
         have = {str(k) for k in table.ids_by_key(key_title)}  # keys compare as text: "5" == 5
         missing_rows = [r for r in tspec.rows if str(r[tspec.key]) not in have]
         if missing_rows:
+            seed = _resolved_rows(p, tspec, missing_rows, values)
             p.changes.append(Change(
                 "add seed rows", f"{where} ({len(missing_rows)})",
-                lambda t=table, ts=tspec, rows=missing_rows: _insert_rows(t, ts, rows),
+                lambda t=table, ts=tspec, rows=seed: _insert_rows(t, ts, rows),
             ))
 
 
@@ -176,20 +183,20 @@ def _col_id(table: Table, name: str) -> str:
     return table.column(name)["id"]
 
 
-def _create_view(table: Table, view: ViewSpec) -> None:
+def _create_view(table: Table, view: ViewSpec, tspec: TableSpec, values: SettingValues) -> None:
     body = table.api.request(
-        "POST", f"/api/v2/meta/tables/{table.id}/grids", json={"title": view.zh, "description": f"en: {view.en}"},
+        "POST", f"/api/v2/meta/tables/{table.id}/grids",
+        json={"title": view.zh, "description": payload.describe(view.description)},
         retry=False, table=table.title,
     )
     vid = body["id"]
     for flt in view.filters:
         name, op, *rest = flt
-        payload: dict[str, Any] = {"fk_column_id": _col_id(table, name), "comparison_op": op}
-        if len(rest) == 2:
-            payload["comparison_sub_op"], payload["value"] = rest[0], rest[1] or None
-        elif len(rest) == 1:
-            payload["value"] = rest[0]
-        table.api.request("POST", f"/api/v2/meta/views/{vid}/filters", json=payload, retry=False, table=table.title)
+        if rest and is_ref(rest[-1]):
+            # A fallback note, if any, was reported with the plan; a new view takes the value.
+            rest[-1] = as_filter_value(values.resolve(rest[-1], tspec.field(name).type).value)
+        table.api.request("POST", f"/api/v2/meta/views/{vid}/filters",
+                          json=payload.filter_body(_col_id(table, name), op, rest), retry=False, table=table.title)
     for s in view.sorts:
         table.api.request(
             "POST", f"/api/v2/meta/views/{vid}/sorts",
@@ -202,7 +209,7 @@ def _create_form(table: Table, form: FormSpec, tspec: TableSpec) -> None:
     body = table.api.request(
         "POST", f"/api/v2/meta/tables/{table.id}/forms",
         json={"title": form.zh, "heading": form.heading or form.zh, "success_msg": form.success,
-              "description": f"en: {form.en}"},
+              "description": payload.describe(form.description)},
         retry=False, table=table.title,
     )
     detail = table.api.request("GET", f"/api/v2/meta/forms/{body['id']}", table=table.title)
@@ -213,24 +220,20 @@ def _create_form(table: Table, form: FormSpec, tspec: TableSpec) -> None:
         show = name is not None
         if bool(fc.get("show")) == show and not show:
             continue
-        payload: dict[str, Any] = {"show": show}
+        fc_payload: dict[str, Any] = {"show": show}
         if show:
-            payload["required"] = name in form.required
-            payload["order"] = order[name] + 1
-            payload["description"] = tspec.field(name).help or None
-        table.api.request("PATCH", f"/api/v2/meta/form-columns/{fc['id']}", json=payload, table=table.title)
+            fc_payload["required"] = name in form.required
+            fc_payload["order"] = order[name] + 1
+            fc_payload["description"] = tspec.field(name).help or None
+        table.api.request("PATCH", f"/api/v2/meta/form-columns/{fc['id']}", json=fc_payload, table=table.title)
 
 
 def _insert_rows(table: Table, tspec: TableSpec, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert seed rows whose {setting: …} values are already resolved."""
     # Live titles: a column renamed in the grid must still receive its seed value.
     live = table.titles_by_column_name()
     title = {f.name: live.get(f.name, f.zh) for f in tspec.fields}
     table.create([{title[k]: v for k, v in r.items()} for r in rows], key=title[tspec.key])
-
-
-def _seed_rows(table: Table, tspec: TableSpec) -> None:
-    if tspec.rows:
-        _insert_rows(table, tspec, tspec.rows)
 
 
 def apply(api: Api, specs: Iterable[BaseSpec], prefix: str = "", only: set[str] | None = None,

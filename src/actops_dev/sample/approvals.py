@@ -31,9 +31,16 @@ def routes() -> tuple[Route, ...]:
     Each is (kind, min amount incl., max amount excl., approver roles in order); the sample
     follows the same routes the bases are created with instead of a copy of them.
     """
-    spec = next(t for b in load_schema() for t in b.tables if t.name == "approval_routes")
+    from actops.schema.settings_ref import SettingValues, default_settings
+
+    tables = {t.name: t for b in load_schema() for t in b.tables}
+    spec = tables["approval_routes"]
+    # Tier amounts are {setting: tier1_amount} references: read them as a fresh base shows them.
+    values = SettingValues(default_settings(tables["settings"].rows))
+    types = {f.name: f.type for f in spec.fields}
     out = []
-    for row in spec.rows:
+    for raw in spec.rows:
+        row, _ = values.row(raw, types)
         if row.get("active") is False:
             continue
         roles = tuple(r.strip() for r in re.split(r"→|>", row["steps"]) if r.strip())
