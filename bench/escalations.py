@@ -21,6 +21,7 @@ import httpx
 from actops import config
 from actops.jobs import escalations
 from actops.kernel.calendar import TZ, prc_calendar_rows
+from actops.kernel.org import CHANNEL_EMAIL
 from actops.messaging.channels import EmailChannel
 from actops.nocodb import Api
 from actops.schema import load_schema
@@ -86,7 +87,7 @@ def main() -> None:
     sizes = build(store, args.items)
     print(f"built {args.items} open items in {time.perf_counter() - t0:.0f}s: {sizes}")
     catcher = MailCatcher().start()
-    channels = {"email": EmailChannel(host="127.0.0.1", port=catcher.port)}
+    channels = {CHANNEL_EMAIL: EmailChannel(host="127.0.0.1", port=catcher.port)}
     http = httpx.Client(base_url=cfg.url, headers={"xc-token": cfg.token}, timeout=120)
     read_tables = ["approval_steps", "action_items", "reports", "employees", "calendar"]
     raw = raw_read(http, [store.table(t).table.id for t in read_tables])
@@ -104,14 +105,15 @@ def main() -> None:
             calls = dict(s.api.calls)
             print(f"\n{label}: {wall:.1f}s = {wall / raw:.2f}× the raw paged read of the same tables ({raw:.1f}s)")
             print(f"  API calls {sum(calls.values())}: {calls}")
-            print(f"  open items {r.plan.items}, new notices {len(r.plan.new_notices)}, enqueued {r.enqueued}, "
+            print(f"  {r.plan.stats or r.note}, enqueued {r.enqueued}, "
                   f"messages {len(catcher.messages) - before}, status {r.status}, "
                   f"issues {len(r.plan.issues)}, warnings {r.plan.warnings[:2]}")
             updates = {t: len(v) for t, v in r.plan.row_updates.items()}
             print(f"  row updates by table: {updates}")
-            batches = sum(math.ceil(n / 100) for n in updates.values()) + 2 * math.ceil(r.enqueued / 100)
-            print(f"  expected writes: {batches} batches of ≤100 (item updates, outbox inserts, outbox marked sent) "
-                  f"+ 2 run-log writes; data pages of the big tables: {pages}")
+            batches = sum(math.ceil(n / 100) for n in updates.values()) + math.ceil(r.enqueued / 100)
+            print(f"  expected writes: {batches} batches of ≤100 (item updates, outbox inserts) + "
+                  f"{len(r.sent.messages) + len(r.sent.failures)} single-row marks (one per message, as its "
+                  f"channel accepts it) + 2 run-log writes; data pages of the big tables: {pages}")
             first = first or r
     finally:
         catcher.stop()

@@ -159,3 +159,26 @@ def test_a_field_deleted_in_nocodb_is_added_back_without_touching_rows(api, pref
     t.meta(refresh=True)
     assert t.column("industry")["title"] == "行业"
     assert t.all()[0]["客户名称"] == "甲公司"
+
+
+@pytest.mark.req("REL-1", "SEC-4")
+def test_an_older_base_gets_missing_select_options_added_and_rows_keep_their_values(api, prefix, applied):
+    """An outbox made before its options were zh-CN: the engine's options are added, the old
+    ones and the rows that use them stay."""
+    from actops.schema.payload import column_update
+
+    base = api.base_by_title(f"{prefix}活动运营")
+    t = base.table_by_name("outbox")
+    col = t.column("status")
+    old = column_update(col)
+    old["colOptions"] = {"options": [{"title": "pending"}, {"title": "sent"}]}
+    api.request("PATCH", f"/api/v2/meta/columns/{col['id']}", json=old)
+    t.create([{"去重键": "k-old", "渠道": "邮件", "状态": "sent"}], key="去重键")
+    p = apply(api, load_schema(), prefix=prefix, log=lambda s: None)
+    assert [c.what for c in p.changes] == ["update field"] and "待发送" in str(p.changes[0])
+    t.meta(refresh=True)
+    titles = [o["title"] for o in t.column("status")["colOptions"]["options"]]
+    assert titles[:2] == ["pending", "sent"] and {"待发送", "已发送", "失败", "已撤回"} <= set(titles)
+    assert t.all(where="(去重键,eq,k-old)")[0]["状态"] == "sent"
+    t.create([{"去重键": "k-new", "渠道": "邮件", "状态": "已发送"}], key="去重键")  # accepted now
+    assert apply(api, load_schema(), prefix=prefix, log=lambda s: None).changes == []

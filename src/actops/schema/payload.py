@@ -93,7 +93,8 @@ def precision_change(live_col: dict[str, Any], f: FieldSpec) -> tuple[Any, int] 
     return None if have == wanted else (have, wanted)
 
 
-def column_update(live_col: dict[str, Any], *, description: Any = ..., meta: dict[str, Any] | None = None) -> dict[str, Any]:
+def column_update(live_col: dict[str, Any], *, description: Any = ..., meta: dict[str, Any] | None = None,
+                  add_options: list[str] | None = None) -> dict[str, Any]:
     """Body for ``PATCH /api/v2/meta/columns/{id}`` that changes only what is given.
 
     NocoDB's column update is a replace, not a patch (``ColumnsService.columnUpdate`` →
@@ -107,6 +108,9 @@ def column_update(live_col: dict[str, Any], *, description: Any = ..., meta: dic
         body["description"] = description
     if meta:
         body["meta"] = {**(live_col.get("meta") or {}), **meta}
+    if add_options:  # kept options keep their ids (rows keep their values); new ones are appended
+        have = list((live_col.get("colOptions") or {}).get("options", []))
+        body["colOptions"] = {"options": have + [{"title": o} for o in add_options]}
     if live_col.get("uidt") == "Formula":
         body["formula_raw"] = (live_col.get("colOptions") or {}).get("formula_raw")
     return body

@@ -140,11 +140,6 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues) 
             p.drift.append(f"{where}.{col['title']}: type is {col['uidt']}, schema says {f.uidt}")
         if col["title"] != f.zh:
             p.drift.append(f"{where}.{f.name}: titled {col['title']!r}, schema says {f.zh!r}")
-        if f.options:
-            have = {o.get("title") for o in (col.get("colOptions") or {}).get("options", [])}
-            missing = [o for o in f.options if o not in have]
-            if missing:
-                p.drift.append(f"{where}.{f.zh}: options missing {missing}")
         upkeep.column(p, table, col, f, where)
     known = {f.name for f in tspec.fields} | {f.zh for f in tspec.fields}
     for c in meta["columns"]:

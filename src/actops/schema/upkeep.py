@@ -49,13 +49,19 @@ def table_description(p: Plan, table: Table, meta: dict[str, Any], tspec: TableS
 
 
 def column(p: Plan, table: Table, col: dict[str, Any], f: FieldSpec, where: str) -> None:
-    """Description and decimals of one existing column, in one update when both differ."""
+    """Description, decimals and missing select options of one existing column, in one update."""
     said: list[str] = []
     changes: dict[str, Any] = {}
     wanted = payload.field_description(f)
     if payload.is_ours_to_replace(col.get("description"), wanted):
         changes["description"] = wanted
         said.append(f"说明 {_short(col.get('description'))} → {_short(wanted)}")
+    if f.options:  # an option the engine writes must exist, or NocoDB refuses the row (400)
+        have = {o.get("title") for o in (col.get("colOptions") or {}).get("options", [])}
+        missing = [o for o in f.options if o not in have]
+        if missing:
+            changes["add_options"] = missing
+            said.append(f"新增选项 {'、'.join(missing)}")
     precision = payload.precision_change(col, f)
     if precision:
         changes["meta"] = payload.precision_meta(f)
