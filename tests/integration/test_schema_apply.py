@@ -172,6 +172,7 @@ def test_an_older_base_gets_missing_select_options_added_and_rows_keep_their_val
     col = t.column("status")
     old = column_update(col)
     old["colOptions"] = {"options": [{"title": "pending"}, {"title": "sent"}]}
+    old["cdf"] = "pending"
     api.request("PATCH", f"/api/v2/meta/columns/{col['id']}", json=old)
     t.create([{"去重键": "k-old", "渠道": "邮件", "状态": "sent"}], key="去重键")
     p = apply(api, load_schema(), prefix=prefix, log=lambda s: None)
