@@ -28,6 +28,7 @@ from actops import config
 from actops.errors import ActopsError
 from actops.kernel.calendar import TZ
 from actops.kernel.runlog import FAILED, RUNNING, RunLog, host_name
+from actops.nocodb import F
 
 DEFAULT_TTL = 90.0  # seconds without a heartbeat before another host may take over
 
@@ -93,7 +94,7 @@ class Lease:
     def holder(self) -> dict[str, Any] | None:
         """The row holding the lease now (marking dead holders 失败 on the way)."""
         t = self._table
-        rows = t.rows(t.where(("flow", "eq", self.runlog.flow), ("status", "eq", RUNNING)),
+        rows = t.rows(t.where((F("flow") == self.runlog.flow) & (F("status") == RUNNING)),
                       fields=["run_id", "host", "pid", "heartbeat_at", "started_at"])
         now = self.clock()
         dead, live = [], []

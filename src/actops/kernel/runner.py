@@ -34,6 +34,7 @@ from actops.messaging.outbox import (
     enqueue,
     send_pending,
 )
+from actops.nocodb import F
 from actops.records import Issue
 
 NEVER = "never"
@@ -165,7 +166,7 @@ def _last_finished(store: Any, job: str) -> dict[str, Any] | None:
     """The last finished run of ``job`` with usable stats: ``{"Id", "stats"}``, or None."""
     t = store.table("run_log")
     row = t.table.first("-Id", ["Id", t.title("stats")],
-                        t.where(("flow", "eq", job), ("status", "anyof", ",".join(FINISHED))))
+                        t.where((F("flow") == job) & F("status").any_of(FINISHED)))
     raw = row.get(t.title("stats")) if row else None
     if not raw:
         return None
@@ -184,14 +185,14 @@ def _idle(previous: dict[str, Any], marks: Watermarks, now: datetime, store: Any
     if wake != NEVER and now >= datetime.fromisoformat(wake):
         return False
     outbox = store.table("outbox")
-    return outbox.table.count(outbox.where(("status", "eq", PENDING), ("job", "eq", job))) == 0
+    return outbox.table.count(outbox.where((F("status") == PENDING) & (F("job") == job))) == 0
 
 
 def _dead_runs(store: Any, job: str, after_id: int, just_marked: Iterable[str]) -> list[str]:
     """Runs of ``job`` since the last finished one that died: their outbox rows may cover
     items whose rows never learned it."""
     t = store.table("run_log")
-    rows = t.rows(t.where(("flow", "eq", job), ("status", "eq", FAILED), ("Id", "gt", after_id)), fields=["run_id"])
+    rows = t.rows(t.where((F("flow") == job) & (F("status") == FAILED) & (F("Id") > after_id)), fields=["run_id"])
     return sorted({r["run_id"] for r in rows} | set(just_marked))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from actops.errors import ChannelError, ChannelMisconfigured
 from actops.messaging.channels import Channel, Outgoing
+from actops.nocodb import F
 
 PENDING = "待发送"
 SENT = "已发送"
@@ -100,7 +101,7 @@ def covered_by_runs(outbox: Any, run_ids: Sequence[str]) -> set[str]:
     could record those items as notified on the items' rows)."""
     if not run_ids:
         return set()
-    rows = outbox.rows(outbox.where(("run_id", "in", ",".join(run_ids))), fields=["items"])
+    rows = outbox.rows(outbox.where(F("run_id").in_(run_ids)), fields=["items"])
     return {line.strip() for r in rows for line in (r.get("items") or "").splitlines() if line.strip()}
 
 
@@ -132,10 +133,10 @@ def send_pending(
 ) -> SendReport:
     """Send due pending rows (of ``jobs``, default all), each marked as soon as it went."""
     report = SendReport()
-    where = [("status", "eq", PENDING)]
+    where = F("status") == PENDING
     if jobs:
-        where.append(("job", "in", ",".join(jobs)))
-    pending = sorted(outbox.rows(outbox.where(*where), fields=FIELDS),
+        where = where & F("job").in_(jobs)
+    pending = sorted(outbox.rows(outbox.where(where), fields=FIELDS),
                      key=lambda r: (str(r.get("not_before") or ""), r["Id"]))
     retire, due = [], []
     for row in pending:

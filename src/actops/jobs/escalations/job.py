@@ -24,6 +24,7 @@ from actops.kernel.org import Org
 from actops.kernel.runner import Plan, RunContext
 from actops.kernel.settings import Settings
 from actops.kernel.snapshot import Snapshot, load_snapshot
+from actops.nocodb import F
 from actops.records import Issue, Record
 
 NAME = "escalations"
@@ -66,7 +67,7 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     # post-hoc chasing). The other sources are read with their open-filter.
     reports_all, rprobs = store.table("reports").read()
     reqs_bound = store.table("approval_requests")
-    reqs, qprobs = reqs_bound.read(f"{reqs_bound.where(('status', 'eq', '审批中'))}~or{reqs_bound.where(('emergency', 'checked'))}")
+    reqs, qprobs = reqs_bound.read(reqs_bound.where((F("status") == "审批中") | F("emergency").checked()))
     dup_reqs, ambiguous_reqs = base.duplicates(reqs_bound.spec, reqs)
     open_rows: dict[str, list[Record]] = {
         "reports": [r for r in reports_all if r.submitted_at is None],
@@ -79,7 +80,7 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         if src.table in open_rows:
             continue
         bound = store.table(src.table)
-        recs, probs = bound.read(bound.where(*src.where))
+        recs, probs = bound.read(bound.where(src.where))
         open_rows[src.table] = recs
         open_ids[src.table] = {r.Id for r in recs} | {p.row_id for p in probs}
         issues += probs

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from actops.jobs.escalations.deadlines import GATE_CLOSING, GATE_KICKOFF, due_for
 from actops.jobs.escalations.items import ItemKind, OpenItem
 from actops.kernel.calendar import WorkCalendar
 from actops.kernel.settings import Settings
+from actops.nocodb import F
+from actops.nocodb.where import Expr
 from actops.records import Record
 
 
@@ -19,19 +20,20 @@ class Source:
 
     table: str
     kind: ItemKind
-    where: tuple[tuple[Any, ...], ...]
+    where: Expr  # the open rows, by field name
     assignee: str  # field with the employee code
     due: str | None  # field holding the due time (written back when we compute it)
 
 
 SOURCES = (
-    Source("approval_steps", ItemKind.APPROVAL, (("status", "eq", "待审批"),), "assignee", "due_at"),
-    Source("approval_requests", ItemKind.POSTHOC, (("emergency", "checked"), ("posthoc_done_at", "blank")), "applicant", "posthoc_due_at"),
-    Source("reports", ItemKind.REPORT, (("submitted_at", "blank"),), "employee", "due_at"),
-    Source("meetings", ItemKind.MINUTES, (("minutes_submitted_at", "blank"),), "recorder", "minutes_due_at"),
-    Source("action_items", ItemKind.ACTION, (("status", "anyof", "未开始,进行中"),), "owner", None),
-    Source("stage_gates", ItemKind.GATE, (("status", "eq", "待召开"),), "owner", "due_at"),
-    Source("problems", ItemKind.PROBLEM, (("status", "anyof", "待处理,处理中"),), "owner", None),
+    Source("approval_steps", ItemKind.APPROVAL, F("status") == "待审批", "assignee", "due_at"),
+    Source("approval_requests", ItemKind.POSTHOC, F("emergency").checked() & F("posthoc_done_at").is_blank(),
+           "applicant", "posthoc_due_at"),
+    Source("reports", ItemKind.REPORT, F("submitted_at").is_blank(), "employee", "due_at"),
+    Source("meetings", ItemKind.MINUTES, F("minutes_submitted_at").is_blank(), "recorder", "minutes_due_at"),
+    Source("action_items", ItemKind.ACTION, F("status").any_of(["未开始", "进行中"]), "owner", None),
+    Source("stage_gates", ItemKind.GATE, F("status") == "待召开", "owner", "due_at"),
+    Source("problems", ItemKind.PROBLEM, F("status").any_of(["待处理", "处理中"]), "owner", None),
 )
 BY_TABLE = {s.table: s for s in SOURCES}
 CLOSED_REQUESTS = ("草稿", "已驳回", "已撤回")  # nothing left to complete after the fact
