@@ -7,10 +7,8 @@ reads the tables and writes each issue onto its row.
 
 from __future__ import annotations
 
-from typing import Any
-
 from actops.kernel.contradictions import base_rules
-from actops.records import Issue
+from actops.records import Issue, dedupe_issues
 from actops.store import Store
 
 
@@ -26,19 +24,9 @@ def check_all(store: Store, mark: bool = False, tables: list[str] | None = None)
     found = base_rules(specs, records)
     issues: list[Issue] = []
     for name in names:
-        mine = _dedupe(problems[name] + found[name].issues)
+        mine = dedupe_issues(problems[name] + found[name].issues)
         issues += mine
         if mark:
             store.table(name).mark_issues(mine, [r.Id for r in records[name]], tag="数据检查")
     return issues
 
-
-def _dedupe(issues: list[Issue]) -> list[Issue]:
-    seen: set[tuple[Any, ...]] = set()
-    out = []
-    for i in issues:
-        k = (i.table, i.row_id, i.field, i.reason)
-        if k not in seen:
-            seen.add(k)
-            out.append(i)
-    return out

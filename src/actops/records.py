@@ -58,6 +58,18 @@ class Issue:
         return f"{where}：{self.reason}{value}"
 
 
+def dedupe_issues(issues: list[Issue]) -> list[Issue]:
+    """Issues in order, each (table, row, field, reason) once: two rules may see one fault."""
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for i in issues:
+        k = (i.table, i.row_id, i.field, i.reason)
+        if k not in seen:
+            seen.add(k)
+            out.append(i)
+    return out
+
+
 class Record(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
     Id: int

@@ -25,7 +25,7 @@ from actops.kernel.runner import Plan, RunContext
 from actops.kernel.settings import Settings
 from actops.kernel.snapshot import Snapshot, load_snapshot
 from actops.nocodb import F
-from actops.records import Issue, Record
+from actops.records import Issue, Record, dedupe_issues
 
 NAME = "escalations"
 NOTE_TAG = "提醒流程"
@@ -86,7 +86,7 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         issues += probs
     acts, _ = store.table("activities").read(fields=["code", "name", "start_date", "end_date"])
     return Inputs(
-        now=ctx.now, base=base, open_rows=open_rows, issues=_dedupe(issues),
+        now=ctx.now, base=base, open_rows=open_rows, issues=dedupe_issues(issues),
         activities={a.code: a for a in acts},
         request_titles={r.code: f"{r.kind} {r.title}" for r in reqs
                         if r.status == "审批中" and r.code not in ambiguous_reqs},
@@ -94,15 +94,6 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         specs={t.name: t for b in store.specs for t in b.tables},
     )
 
-
-def _dedupe(issues: list[Issue]) -> list[Issue]:
-    seen, out = set(), []
-    for i in issues:
-        k = (i.table, i.row_id, i.field, i.reason)
-        if k not in seen:
-            seen.add(k)
-            out.append(i)
-    return out
 
 
 def plan(inp: Inputs, ctx: RunContext) -> Plan:
