@@ -56,15 +56,38 @@ class Message:
     def row(self, run_id: str) -> dict[str, Any]:
         return {"dedupe_key": self.key, "job": self.job, "kind": self.kind, "channel": self.channel,
                 "recipient": self.recipient, "address": self.address, "subject": self.subject[:200],
-                "body": self.body, "html": self.html, "items": "\n".join(self.items), "urgent": self.urgent,
+                "body": self.body, "html": self.html, "items": pack_items(self.items), "urgent": self.urgent,
                 "status": PENDING, "attempts": 0, "not_before": self.not_before, "run_id": run_id}
+
+
+def pack_items(keys: Iterable[str]) -> str:
+    """Item keys (``table:row_id[:rest]``) as one line per table and rest: ``table:rest|1 5 9``.
+
+    A manager's digest can cover thousands of items; one key per line would pass NocoDB's
+    100,000 characters per long text at about 3,000, ids alone at about 15,000.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    for key in keys:
+        table, row_id, *rest = key.split(":")
+        groups.setdefault((table, ":".join(rest)), []).append(row_id)
+    return "\n".join(f"{t}:{rest}|{' '.join(ids)}" for (t, rest), ids in groups.items())
+
+
+def unpack_items(text: str | None) -> list[str]:
+    """The keys :func:`pack_items` packed."""
+    out = []
+    for line in (text or "").splitlines():
+        head, _, ids = line.strip().partition("|")
+        table, _, rest = head.partition(":")
+        out += [":".join(filter(None, (table, i, rest))) for i in ids.split()]
+    return out
 
 
 def item_refs(items_text: str | None) -> list[tuple[str, int]]:
     """``(table, row_id)`` of each covered item."""
     out = []
-    for line in (items_text or "").splitlines():
-        parts = line.strip().split(":")
+    for key in unpack_items(items_text):
+        parts = key.split(":")
         if len(parts) >= 2 and parts[1].isdigit():
             out.append((parts[0], int(parts[1])))
     return out
@@ -102,7 +125,7 @@ def covered_by_runs(outbox: Any, run_ids: Sequence[str]) -> set[str]:
     if not run_ids:
         return set()
     rows = outbox.rows(outbox.where(F("run_id").in_(run_ids)), fields=["items"])
-    return {line.strip() for r in rows for line in (r.get("items") or "").splitlines() if line.strip()}
+    return {key for r in rows for key in unpack_items(r.get("items"))}
 
 
 def backoff(attempts: int) -> timedelta:

@@ -13,6 +13,7 @@ from actops.messaging.render import environment, fit_markdown, local_time, local
 JOB = "escalations"
 KIND = "提醒汇总"
 MD_TITLE_CHARS = 60
+HTML_MAX_ITEMS = 200
 
 KIND_LABELS: dict[str, dict[ItemKind, str]] = {
     "zh-CN": {
@@ -95,8 +96,11 @@ def render_digest(
         "count": count,
     }
     subject = " ".join(env.get_template(f"digest_subject.{locale}.txt.j2").render(**base).split())
+    # A digest of thousands of items is no use to read and would not fit NocoDB's 100,000
+    # characters per long text: the mail lists the first HTML_MAX_ITEMS and counts the rest.
     html = env.get_template(f"digest.{locale}.html.j2").render(
-        **base, subject=subject, groups=groups
+        **base, subject=subject, groups=_groups(digest, locale, HTML_MAX_ITEMS),
+        omitted=max(0, count - HTML_MAX_ITEMS),
     )
     md_tpl = env.get_template(f"digest.{locale}.md.j2")
 
