@@ -1,0 +1,1 @@
+"""Messages every job sends: the outbox (one row per message), channels, rendering."""
