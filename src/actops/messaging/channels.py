@@ -132,8 +132,8 @@ def _text(raw: bytes | str) -> str:
 class WeComChannel:
     """The group bot's documented JSON, posted straight to WECOM_WEBHOOK_URL.
 
-    apprise's wecombot plugin pins Tencent's host, so it cannot reach a company proxy or a
-    test receiver; the payload is three fields, so we send it ourselves.
+    A general notification library's WeCom plugin pins Tencent's host, so it cannot reach a
+    company proxy or a test receiver; the payload is three fields, so we send it ourselves.
     """
 
     url: str
