@@ -13,16 +13,65 @@ from actops.errors import RecordValidationError, SchemaError
 from actops.nocodb import Api, Base, Table
 from actops.nocodb._base import short_name
 from actops.records import Issue, Record, check_values, to_row, validate_rows
-from actops.schema.spec import BaseSpec, TableSpec, load_schema
+from actops.schema.links import lookup_title
+from actops.schema.spec import BaseSpec, FieldSpec, TableSpec, load_schema
 from actops.schema.sync import base_title
 
 
 class BoundTable:
-    def __init__(self, spec: TableSpec, table: Table) -> None:
+    def __init__(self, spec: TableSpec, table: Table, store: Store | None = None) -> None:
         self.spec = spec
         self.table = table
+        self.store = store
         self._titles: dict[str, str] | None = None
+        self._links: dict[str, FieldSpec] | None = None
         self.notes: dict[int, str | None] = {}  # 数据问题 as last read, to skip unchanged writes
+        # Key columns found out of step with their links while reading: {Id: {field: value}}.
+        self.ref_fixes: dict[int, dict[str, Any]] = {}
+
+    @property
+    def links(self) -> dict[str, FieldSpec]:
+        """Linked reference fields whose FK and lookup columns exist live (see schema/links.py)."""
+        if self._links is None:
+            have = {c["title"] for c in self.table.columns()}
+            self._links = {f.name: f for f in self.spec.fields
+                           if f.type == "ref" and f.link and f.fk_title in have and lookup_title(f) in have}
+        return self._links
+
+    def _request_titles(self, fields: Sequence[str] | None) -> list[str] | None:
+        if fields is None:
+            return None
+        return [self.title(f) for f in fields] + [lookup_title(self.links[f]) for f in fields if f in self.links]
+
+    def _keys_from_links(self, rows: list[dict[str, Any]]) -> None:
+        """What a person picked wins: the linked row's key (read by the lookup in the same
+        page) replaces a stale key column; a key written without its link gets the link.
+        Both fixes are remembered in ``ref_fixes`` for the runner to write back in batches."""
+        for f in self.links.values():
+            text, look = self.title(f.name), lookup_title(f)
+            for r in rows:
+                if look not in r:
+                    continue
+                picked = _plain(r.pop(look))
+                typed = r.get(text)
+                if picked is not None and picked != typed:
+                    r[text] = picked
+                    self.ref_fixes.setdefault(r["Id"], {})[f.name] = picked
+                elif (picked is None and typed not in (None, "") and self.store is not None
+                      and str(typed) in self.store.key_ids(f.ref)):
+                    self.ref_fixes.setdefault(r["Id"], {})[f.name] = typed  # gets its link
+
+    def write_ref_fixes(self) -> int:
+        fixes, self.ref_fixes = self.ref_fixes, {}
+        return self.update([{"Id": i, **v} for i, v in fixes.items()]) if fixes else 0
+
+    def _with_links(self, row: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        """A key written by the engine moves the link with it (FK column, in the same batch)."""
+        for name, f in self.links.items():
+            if name in values and self.store is not None:
+                key = values[name]
+                row[f.fk_title] = None if key in (None, "") else self.store.key_ids(f.ref).get(str(key))
+        return row
 
     @property
     def titles(self) -> dict[str, str]:
@@ -58,8 +107,8 @@ class BoundTable:
 
     def read(self, where: str | None = None, fields: Sequence[str] | None = None,
              salvage: bool = False) -> tuple[list[Record], list[Issue]]:
-        titles = [self.title(f) for f in fields] if fields is not None else None
-        rows = self.table.all(where, titles)
+        rows = self.table.all(where, self._request_titles(fields))
+        self._keys_from_links(rows)
         note = self.title("data_issue")
         self.notes.update({r["Id"]: r.get(note) for r in rows if note in r})
         return validate_rows(self.spec, rows, self.titles, salvage)
@@ -67,8 +116,11 @@ class BoundTable:
     def rows(self, where: str | None = None, fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Raw rows re-keyed by field name, unvalidated (for keys and cheap scans)."""
         inv = {t: n for n, t in self.titles.items()}
-        titles = [self.title(f) for f in fields] if fields is not None else None
-        return [{inv.get(k, k): v for k, v in r.items()} for r in self.table.iterate(where, titles)]
+        out = []
+        for page in self.table.pages(where, self._request_titles(fields)):
+            self._keys_from_links(page)
+            out += [{inv.get(k, k): v for k, v in r.items()} for r in page]
+        return out
 
     def split_valid(self, rows: Iterable[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Issue]]:
         """Rows safe to write, and the issues of the others (validation before any I/O)."""
@@ -86,10 +138,13 @@ class BoundTable:
         _, issues = self.split_valid(rows)
         if issues:
             raise RecordValidationError(issues)
-        return [to_row(self.spec, r, self.titles) for r in rows]
+        return [self._with_links(to_row(self.spec, r, self.titles), r) for r in rows]
 
     def create(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        return self.table.create(self._titled(rows), key=self.title(self.spec.key))
+        ids = self.table.create(self._titled(rows), key=self.title(self.spec.key))
+        if self.store is not None and ids:
+            self.store.forget_keys(self.spec.name)  # new rows can be linked to from now on
+        return ids
 
     def update(self, rows: Sequence[dict[str, Any]]) -> int:
         return self.table.update(self._titled(rows))
@@ -145,6 +200,7 @@ class Store:
         self.specs = specs or load_schema()
         self._bases: dict[str, tuple[Base, dict[str, dict[str, Any]]]] = {}
         self._tables: dict[str, BoundTable] = {}
+        self._key_ids: dict[str, dict[str, int]] = {}
 
     def _base(self, spec: BaseSpec) -> tuple[Base, dict[str, dict[str, Any]]]:
         if spec.name not in self._bases:
@@ -166,11 +222,31 @@ class Store:
                         base, tables = self._base(spec)
                         if name not in tables:
                             raise SchemaError(f"table {tspec.zh} ({name}) is missing; run `actops schema apply`")
-                        self._tables[name] = BoundTable(tspec, base.table(tables[name]["id"], tables[name]["title"]))
+                        self._tables[name] = BoundTable(tspec, base.table(tables[name]["id"], tables[name]["title"]), self)
                         break
             if name not in self._tables:
                 raise SchemaError(f"no table {name!r} in schema/")
         return self._tables[name]
 
+    def key_ids(self, name: str) -> dict[str, int]:
+        """``{key: Id}`` of table ``name``, read once per store (for writing links)."""
+        if name not in self._key_ids:
+            self._key_ids[name] = self.table(name).ids_by_key()
+        return self._key_ids[name]
+
+    def forget_keys(self, name: str) -> None:
+        self._key_ids.pop(name, None)
+
+    def write_ref_fixes(self) -> dict[str, int]:
+        """Write back the key/link fixes the reads found, per table (batches of 100)."""
+        return {name: n for name, t in list(self._tables.items()) if (n := t.write_ref_fixes())}
+
     def settings(self) -> dict[str, str]:
         return {r["key"]: str(r.get("value") or "") for r in self.table("settings").rows(fields=["key", "value"])}
+
+
+def _plain(value: Any) -> Any:
+    """A lookup's value as NocoDB returns it: plain, or in a one-item list on some versions."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return None if value in (None, "") else value

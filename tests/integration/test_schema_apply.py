@@ -30,15 +30,20 @@ def test_first_apply_builds_every_table_view_form_and_seed_row(api, prefix, appl
     budget = acts.column("budget")
     assert budget["title"] == "预算金额" and budget["meta"]["currency_code"] == "CNY"
     assert budget["description"] is None  # no help text: no description, and never "en: …"
-    assert acts.column("owner")["description"] == "填写「员工」表中的工号"
+    # References are links staff pick from (STF-2); the key column beside it is the system's.
+    assert acts.column("owner")["title"] == "负责人（工号）"
+    assert acts.column("owner")["description"] == "由系统按「负责人」填写；请在「负责人」中选择，勿手工修改"
+    link = next(c for c in acts.columns() if c["title"] == "负责人")
+    assert link["uidt"] == "LinkToAnotherRecord" and link["description"] == "从「员工」中选择"
     assert acts.column("roi")["meta"]["precision"] == 2
     kpis = base.table_by_name("kpi_definitions")
     assert kpis.column("target")["meta"]["precision"] == 3
     assert {r["指标编号"]: r["目标值"] for r in kpis.all()}["K-ERR"] == 0.02  # from {setting: error_rate_target}
     form = next(v for v in acts.meta()["views"] if v["title"] == "活动项目启动申请表")
     shown = {c["fk_column_id"]: c for c in api.request("GET", f"/api/v2/meta/forms/{form['id']}")["columns"] if c["show"]}
-    owner = shown[acts.column("owner")["id"]]
-    assert owner["required"] and owner["description"] == "填写「员工」表中的工号"
+    owner = shown[link["id"]]  # the form offers the pick-list, not the key column
+    assert owner["required"] and owner["description"] == "从「员工」中选择"
+    assert acts.column("owner")["id"] not in shown
     assert acts.column("roi")["id"] not in shown
     assert base.table_by_name("settings").count() >= 23
     assert base.table_by_name("approval_routes").count() == 8
@@ -120,7 +125,7 @@ def test_an_old_base_with_en_descriptions_gets_zh_ones(api, prefix):
     assert kpis.column("scope")["description"] == "活动类型名称、部门编号，或 * 表示全部"
     assert risks.column("score")["description"] is None
     assert risks.column("score")["colOptions"]["formula_raw"] == "{可能性} * {影响程度}"
-    assert acts.column("owner")["description"] == "填写「员工」表中的工号"
+    assert acts.column("owner")["description"] == "由系统按「负责人」填写；请在「负责人」中选择，勿手工修改"
     assert all(v["description"] is None for v in acts.meta()["views"])
     assert kpis.all() == kpi_rows  # data untouched
 

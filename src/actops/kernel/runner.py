@@ -123,6 +123,8 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
         new = enqueue(store.table("outbox"), plan.messages, run_id)
         result.enqueued = len(new)
         runlog.wrote("outbox", len(new))
+        for table, n in store.write_ref_fixes().items():  # keys and links put back in step
+            runlog.wrote(table, n)
         for table, changes in plan.row_updates.items():
             runlog.wrote(table, store.table(table).update([{"Id": rid, **vals} for rid, vals in changes.items()]))
         mark_issues(store, plan.issues, plan.checked, job.note_tag)

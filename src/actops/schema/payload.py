@@ -23,6 +23,10 @@ def describe(text: str) -> str | None:
 
 
 def field_description(f: FieldSpec) -> str | None:
+    """A linked reference's key column says where its value comes from; the link (what
+    staff pick, see :mod:`actops.schema.links`) carries the help."""
+    if f.type == "ref" and f.link:
+        return f"由系统按「{f.zh}」填写；请在「{f.zh}」中选择，勿手工修改"
     return describe(f.help)
 
 
@@ -50,7 +54,7 @@ def column_meta(f: FieldSpec) -> dict[str, Any]:
 def column_payload(f: FieldSpec) -> dict[str, Any]:
     body: dict[str, Any] = {
         "column_name": f.name,
-        "title": f.zh,
+        "title": f.key_column_title,
         "uidt": f.uidt,
         "description": field_description(f),
     }

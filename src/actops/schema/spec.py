@@ -58,6 +58,11 @@ class FieldSpec(_Model):
     required: bool = False
     options: tuple[str, ...] = ()
     ref: str | None = None  # for type ref: target table name (its key field)
+    # A ref to a table of the same base is also a NocoDB link, so staff pick the row from a
+    # list and grids show its name (STF-2); the key column stays for the engine, titled
+    # `text_title` and kept in step by the store. Resolved by load_schema; `link: false` opts out.
+    link: bool | None = None
+    text_title: str | None = None
     formula: str | None = None  # NocoDB formula over zh titles
     default: Any = None
     help: str = ""  # zh, for staff: becomes the field's description in NocoDB and in forms
@@ -84,6 +89,16 @@ class FieldSpec(_Model):
         if self.type == "formula" and not self.formula:
             raise ValueError(f"field {self.name}: formula needs `formula:`")
         return self
+
+    @property
+    def key_column_title(self) -> str:
+        """Title of the column holding the value (for a linked ref: the key beside the link)."""
+        return self.text_title or self.zh
+
+    @property
+    def fk_title(self) -> str:
+        """Title given to the hidden foreign-key column of this field's link."""
+        return f"{self.name}__fk"
 
     @property
     def uidt(self) -> str:
@@ -246,18 +261,32 @@ def _load_schema(directory: Path) -> tuple[BaseSpec, ...]:
 
 
 def _with_ref_help(bases: list[BaseSpec]) -> list[BaseSpec]:
-    """A reference field without its own help text tells staff what to type in it."""
-    tables = {t.name: t for b in bases for t in b.tables}
+    """Resolve references: what to type in an unlinked one (help), and whether it is a link.
 
-    def helped(f: FieldSpec) -> FieldSpec:
-        if f.type != "ref" or f.help:
+    A reference to a table of the same base becomes a link (picked from a list); its key
+    column is titled like 「负责人（工号）」 so the link can take the plain title 「负责人」.
+    """
+    tables = {t.name: t for b in bases for t in b.tables}
+    base_of = {t.name: b.name for b in bases for t in b.tables}
+
+    def resolved(b: BaseSpec, f: FieldSpec) -> FieldSpec:
+        if f.type != "ref":
             return f
         target = tables[f.ref]
-        return f.model_copy(update={"help": f"填写「{target.zh}」表中的{target.field(target.key).zh}"})
+        key_zh = target.field(target.key).zh
+        linked = f.link is not False and base_of[f.ref] == b.name
+        update: dict[str, Any] = {"link": linked}
+        if linked:
+            update["text_title"] = f"{f.zh}（{key_zh}）"
+            if not f.help:
+                update["help"] = f"从「{target.zh}」中选择"
+        elif not f.help:
+            update["help"] = f"填写「{target.zh}」表中的{key_zh}"
+        return f.model_copy(update=update)
 
     return [
         b.model_copy(update={"tables": tuple(
-            t.model_copy(update={"fields": tuple(helped(f) for f in t.fields)}) for t in b.tables)})
+            t.model_copy(update={"fields": tuple(resolved(b, f) for f in t.fields)}) for t in b.tables)})
         for b in bases
     ]
 

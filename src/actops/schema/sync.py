@@ -14,7 +14,7 @@ from typing import Any
 
 from actops.nocodb import Api, Base, Table
 from actops.nocodb._base import short_name
-from actops.schema import payload, upkeep
+from actops.schema import links, payload, upkeep
 from actops.schema.changeset import Change, Plan
 from actops.schema.payload import column_payload
 from actops.schema.settings_ref import (
@@ -58,15 +58,35 @@ def plan(api: Api, specs: Iterable[BaseSpec], prefix: str = "", only: set[str] |
         base = api.base(row["id"])
         upkeep.base_description(p, api, row, spec)
         existing = {short_name(t.get("table_name", "")): t for t in base.tables()}
+        later = Plan()  # links need both tables, forms need the links: they go last
+        created = {t.name for t in tables if t.name not in existing}
         for tspec in tables:
-            if tspec.name not in existing:
+            if tspec.name in created:
                 seed = _resolved_rows(p, tspec, tspec.rows, values)
                 p.changes.append(Change("create table", f"{spec.zh}/{tspec.zh}",
                                         _create_table_fn(base, tspec, seed, values)))
-                continue
-            table = base.table(existing[tspec.name]["id"], existing[tspec.name]["title"])
-            _plan_table(p, table, tspec, values)
+                todo = links.linked_fields(tspec)
+                later.changes += [Change("add form", f"{spec.zh}/{tspec.zh}/{fm.zh}", _form_fn(base, tspec, fm))
+                                  for fm in tspec.forms]
+            else:
+                table = base.table(existing[tspec.name]["id"], existing[tspec.name]["title"])
+                _plan_table(p, table, tspec, values, later)
+                todo = links.missing(table, tspec)
+            specs_by_name = {t.name: t for t in spec.tables}
+            for f in todo:
+                if f.ref in existing or f.ref in created:
+                    p.changes.append(Change("add link", f"{spec.zh}/{tspec.zh}.{f.zh} → {specs_by_name[f.ref].zh}",
+                                            links.add_link_fn(base, tspec, f, specs_by_name[f.ref])))
+        p.changes += later.changes
     return p
+
+
+def _form_fn(base: Base, tspec: TableSpec, form: FormSpec) -> Callable[[], None]:
+    def run() -> None:
+        t = base.table_by_name(tspec.name)
+        _create_form(t, form, tspec)
+
+    return run
 
 
 def _setting_values(api: Api, specs: tuple[BaseSpec, ...], prefix: str, rows: dict[str, dict[str, Any]]) -> SettingValues:
@@ -102,6 +122,15 @@ def _deferred_base(api: Api, spec: BaseSpec, prefix: str, tables: list[TableSpec
         base = api.create_base(base_title(spec, prefix), description=payload.describe(spec.description) or "")
         for tspec in tables:
             _create_table_fn(base, tspec, seeds[tspec.name], values)()
+        names = {t.name: t for t in spec.tables}
+        in_scope = {t.name for t in tables}
+        for tspec in tables:
+            for f in links.linked_fields(tspec):
+                if f.ref in in_scope:
+                    links.add_link_fn(base, tspec, f, names[f.ref])()
+        for tspec in tables:
+            for form in tspec.forms:
+                _form_fn(base, tspec, form)()
 
     return run
 
@@ -117,15 +146,13 @@ def _create_table_fn(base: Base, tspec: TableSpec, seed: list[dict[str, Any]],
         table.meta(refresh=True)
         for view in tspec.views:
             _create_view(table, view, tspec, values)
-        for form in tspec.forms:
-            _create_form(table, form, tspec)
         if seed:
             _insert_rows(table, tspec, seed)
 
     return run
 
 
-def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues) -> None:
+def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues, later: Plan) -> None:
     meta = table.meta(refresh=True)
     by_name = {c.get("column_name"): c for c in meta["columns"] if c.get("column_name")}
     by_title = {c["title"]: c for c in meta["columns"]}
@@ -138,12 +165,13 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues) 
             continue
         if col["uidt"] != f.uidt:
             p.drift.append(f"{where}.{col['title']}: type is {col['uidt']}, schema says {f.uidt}")
-        if col["title"] != f.zh:
-            p.drift.append(f"{where}.{f.name}: titled {col['title']!r}, schema says {f.zh!r}")
+        if col["title"] != f.key_column_title and not (f.link and col["title"] == f.zh):
+            p.drift.append(f"{where}.{f.name}: titled {col['title']!r}, schema says {f.key_column_title!r}")
         upkeep.column(p, table, col, f, where)
     known = {f.name for f in tspec.fields} | {f.zh for f in tspec.fields}
     for c in meta["columns"]:
-        if c.get("system") or c.get("pk") or c["uidt"] in ("ID", "CreatedTime", "LastModifiedTime", "CreatedBy", "LastModifiedBy", "Order"):
+        if c.get("system") or c.get("pk") or c["uidt"] in ("ID", "CreatedTime", "LastModifiedTime", "CreatedBy", "LastModifiedBy", "Order",
+                                                          "ForeignKey", "Lookup", *links.LINK_TYPES):
             continue
         if c.get("column_name") not in known and c["title"] not in known:
             p.drift.append(f"{where}.{c['title']}: not in schema (kept)")
@@ -154,7 +182,8 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues) 
                                     lambda t=table, v=view: _create_view(t, v, tspec, values)))
     for form in tspec.forms:
         if form.zh not in views:
-            p.changes.append(Change("add form", f"{where}/{form.zh}", lambda t=table, fm=form, ts=tspec: _create_form(t, fm, ts)))
+            later.changes.append(Change("add form", f"{where}/{form.zh}",
+                                        lambda t=table, fm=form, ts=tspec: _create_form(t, fm, ts)))
     upkeep.view_descriptions(p, table, views, tspec)
     upkeep.derived_filters(p, table, views, tspec, values)
     if tspec.rows:
@@ -208,7 +237,12 @@ def _create_form(table: Table, form: FormSpec, tspec: TableSpec) -> None:
         retry=False, table=table.title,
     )
     detail = table.api.request("GET", f"/api/v2/meta/forms/{body['id']}", table=table.title)
-    wanted = {table.column(n)["id"]: n for n in form.fields}
+    table.meta(refresh=True)
+    wanted = {}
+    for n in form.fields:
+        f = tspec.field(n)
+        link = links.link_column(table, f) if f.link else None
+        wanted[(link or table.column(n))["id"]] = n
     order = {n: i for i, n in enumerate(form.fields)}
     for fc in detail.get("columns", []):
         name = wanted.get(fc["fk_column_id"])

@@ -152,8 +152,26 @@ class MetaRoutes:
 
     def create_column(self, m, params, body):
         table = self.table(m["table"])
-        self._add_column(table, body)
+        if body.get("uidt") == "LinkToAnotherRecord" and body.get("type") == "bt":
+            self._add_link(table, self.table(body["parentId"]), body)
+        elif body.get("uidt") == "Lookup":
+            col = self._add_column(table, {"title": body["title"], "uidt": "Lookup"})
+            col["colOptions"] = {"fk_relation_column_id": body["fk_relation_column_id"],
+                                 "fk_lookup_column_id": body["fk_lookup_column_id"]}
+        else:
+            self._add_column(table, body)
         return table.meta()
+
+    def _add_link(self, child: FakeTable, parent: FakeTable, body: dict[str, Any]) -> None:
+        """A many-to-one link as NocoDB makes it: a ForeignKey column in the child, the link,
+        and a has-many ``Links`` column on the parent."""
+        n = sum(c["uidt"] == "ForeignKey" for c in child.columns)
+        name = f"{parent.table_name}_id" + (str(n) if n else "")
+        fk = self._add_column(child, {"title": name, "column_name": name, "uidt": "ForeignKey"})
+        link = self._add_column(child, {"title": body["title"], "uidt": "LinkToAnotherRecord"})
+        link["colOptions"] = {"type": "bt", "fk_child_column_id": fk["id"], "fk_related_model_id": parent.id}
+        back = self._add_column(parent, {"title": f"{child.title}s" + (str(n) if n else ""), "uidt": "Links"})
+        back["colOptions"] = {"type": "hm", "fk_child_column_id": fk["id"], "fk_related_model_id": child.id}
 
     def update_column(self, m, params, body):
         for table in self.tables.values():

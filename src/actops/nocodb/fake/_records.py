@@ -22,7 +22,8 @@ from actops.nocodb.fake._meta import FakeTable
 PAYLOAD_LIMIT = 100
 MAX_LIMIT, DEFAULT_LIMIT = 1000, 25
 HIDDEN = {"CreatedBy", "LastModifiedBy", "Order"}  # system columns a v2 list leaves out
-READ_ONLY = {"ID", "CreatedTime", "LastModifiedTime", "CreatedBy", "LastModifiedBy", "Order", "Formula"}
+READ_ONLY = {"ID", "CreatedTime", "LastModifiedTime", "CreatedBy", "LastModifiedBy", "Order", "Formula",
+             "LinkToAnotherRecord", "Links", "Lookup"}
 
 
 def _stamp(moment) -> str:
@@ -48,7 +49,34 @@ class RecordRoutes:
 
     def _present(self, table: FakeTable, row: dict[str, Any], fields: list[dict[str, Any]] | None = None) -> dict:
         cols = fields if fields is not None else [c for c in table.columns if c["uidt"] not in HIDDEN]
-        return {c["title"]: row.get(c["id"]) for c in cols}
+        return {c["title"]: self._value(table, row, c) for c in cols}
+
+    def _value(self, table: FakeTable, row: dict[str, Any], col: dict[str, Any]) -> Any:
+        """Stored values as they are; links and lookups followed through the foreign key."""
+        uidt, opts = col["uidt"], col.get("colOptions") or {}
+        if uidt == "LinkToAnotherRecord":
+            parent, pid = self._followed(table, row, col)
+            if parent is None:
+                return None
+            pv = next((c for c in parent.columns if c.get("pv")), None)
+            return {"Id": pid, **({pv["title"]: parent.rows[pid].get(pv["id"])} if pv else {})}
+        if uidt == "Lookup":
+            link = next(c for c in table.columns if c["id"] == opts["fk_relation_column_id"])
+            parent, pid = self._followed(table, row, link)
+            return None if parent is None else parent.rows[pid].get(opts["fk_lookup_column_id"])
+        if uidt == "Links":
+            return sum(r.get(opts["fk_child_column_id"]) == row.get(self._pk(table))
+                       for r in self.table(opts["fk_related_model_id"]).rows.values())
+        return row.get(col["id"])
+
+    def _followed(self, table: FakeTable, row: dict[str, Any], link: dict[str, Any]):
+        opts = link["colOptions"]
+        pid = row.get(opts["fk_child_column_id"])
+        parent = self.table(opts["fk_related_model_id"])
+        return (parent, pid) if pid in parent.rows else (None, None)
+
+    def _pk(self, table: FakeTable) -> str:
+        return next(c["id"] for c in table.columns if c.get("pk"))
 
     def list_records(self, m, params, body):
         table = self.table(m["table"])
