@@ -35,7 +35,10 @@ def test_a_description_is_the_zh_help_or_nothing_never_english():
         for t in b.tables:
             for f in t.fields:
                 d = column_payload(f)["description"]
-                assert d == (f.help or None), f"{t.name}.{f.name}"
+                if f.type == "ref" and f.link:  # the key beside a link says it is the system's
+                    assert d == f"由系统按「{f.zh}」填写；请在「{f.zh}」中选择，勿手工修改", f"{t.name}.{f.name}"
+                else:
+                    assert d == (f.help or None), f"{t.name}.{f.name}"
                 assert not (d or "").startswith("en:")
 
 
