@@ -9,8 +9,10 @@ out (at once on the same host, after ``ttl`` seconds from another).
 
 The check runs twice: at the start (cheap skip) and again right before the first write,
 by when every insert that raced ours has committed (PostgreSQL may commit a lower Id after
-a higher one). While the run works a heartbeat thread keeps the row fresh; if it finds
-the row taken from it, :attr:`Lease.lost` is set and the send loop stops.
+a higher one). Freshness is judged on NocoDB's clock (the rows' UpdatedAt against our own
+row's), never by comparing two hosts' clocks. While the run works a heartbeat thread keeps
+the row fresh; the holder stops sending by itself when its row was taken from it or when
+no heartbeat got through for half the expiry, before anyone else may take over.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -75,6 +78,7 @@ class Lease:
     ttl: float = field(default_factory=lease_ttl)
     clock: Callable[[], datetime] = lambda: datetime.now(TZ)
     lost: bool = False
+    last_beat: float = field(default_factory=time.monotonic)
     marked_dead: list[str] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -83,9 +87,9 @@ class Lease:
     def _table(self):
         return self.runlog.store.table("run_log")
 
-    def _alive(self, row: dict[str, Any], now: datetime) -> tuple[bool, str]:
-        beat = _parse(row.get("heartbeat_at")) or _parse(row.get("started_at"))
-        if beat is None or now - beat > timedelta(seconds=self.ttl):
+    def _alive(self, row: dict[str, Any], server_now: datetime) -> tuple[bool, str]:
+        beat = _parse(row.get("UpdatedAt")) or _parse(row.get("CreatedAt"))
+        if beat is None or server_now - beat > timedelta(seconds=self.ttl):
             return False, f"超过 {int(self.ttl)} 秒没有心跳"
         if row.get("host") == host_name() and row.get("pid") and not pid_alive(int(row["pid"])):
             return False, f"进程 {row['pid']} 已不存在"
@@ -94,15 +98,22 @@ class Lease:
     def holder(self) -> dict[str, Any] | None:
         """The row holding the lease now (marking dead holders 失败 on the way)."""
         t = self._table
-        rows = t.rows(t.where((F("flow") == self.runlog.flow) & (F("status") == RUNNING)),
-                      fields=["run_id", "host", "pid", "heartbeat_at", "started_at"])
+        names = ["run_id", "host", "pid"]
+        titles = {t.title(n): n for n in names}
+        raw = t.table.all(t.where((F("flow") == self.runlog.flow) & (F("status") == RUNNING)),
+                          [*titles, "CreatedAt", "UpdatedAt"])
+        rows = [{titles.get(k, k): v for k, v in r.items()} for r in raw]
+        mine = next((r for r in rows if r["Id"] == self.runlog.row_id), None)
+        # NocoDB's own clock: the newest stamp on our row (its insert, or our last heartbeat).
+        server_now = max((d for d in (_parse(mine.get("UpdatedAt")), _parse(mine.get("CreatedAt"))) if d),
+                         default=self.clock()) if mine else self.clock()
         now = self.clock()
         dead, live = [], []
         for r in sorted(rows, key=lambda r: r["Id"]):
             if r["Id"] == self.runlog.row_id:
                 live.append(r)
                 continue
-            ok, why = self._alive(r, now)
+            ok, why = self._alive(r, server_now)
             if ok:
                 live.append(r)
             else:
@@ -127,6 +138,11 @@ class Lease:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def fresh(self) -> bool:
+        """Whether this run may still send: not taken over, and a heartbeat got through
+        within half the expiry (so it stops before another host could take over)."""
+        return not self.lost and time.monotonic() - self.last_beat < self.ttl / 2
+
     def _beat(self) -> None:
         t = self._table
         while not self._stop.wait(self.ttl / 4):
@@ -136,5 +152,6 @@ class Lease:
                     self.lost = True  # marked dead by another run: stop sending
                     return
                 t.update([{"Id": self.runlog.row_id, "heartbeat_at": self.clock()}])
-            except ActopsError:
-                continue  # NocoDB briefly away: the next beat tries again
+                self.last_beat = time.monotonic()
+            except Exception:  # noqa: BLE001 - a beat that fails is missed, never fatal; fresh() notices
+                continue

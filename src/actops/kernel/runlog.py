@@ -38,7 +38,13 @@ def new_run_id(flow: str, now: datetime) -> str:
 
 
 def host_name() -> str:
-    return socket.gethostname()[:60]
+    """This host as the lease knows it: the name plus the process namespace, so two
+    containers that share a host name never judge each other's pids."""
+    try:
+        ns = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        ns = 0
+    return f"{socket.gethostname()[:40]}#{ns}"
 
 
 @dataclass

@@ -112,7 +112,7 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
             log(f"nothing changed since the last run and nothing falls due before {previous['stats']['wake_at']}")
             return Result(job.name, run_id, runlog.finish(_clock()), Plan(), note="idle")
         lease.start_heartbeat()
-        dead = _dead_runs(store, job.name, previous["Id"] if previous else 0, lease.marked_dead)
+        dead = _dead_runs(store, job.name, lease.marked_dead)
         ctx = RunContext(run_id, now, already_enqueued=frozenset(covered_by_runs(store.table("outbox"), dead)))
         inputs = job.load(store, ctx)
         plan = job.plan(inputs, ctx)
@@ -126,11 +126,14 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
         for table, n in store.write_ref_fixes().items():  # keys and links put back in step
             runlog.wrote(table, n)
         for table, changes in plan.row_updates.items():
-            runlog.wrote(table, store.table(table).update([{"Id": rid, **vals} for rid, vals in changes.items()]))
+            rows, refused = _writable(store.table(table), changes)
+            plan.issues += refused  # a computed value NocoDB must not take: reported, the rest written
+            runlog.wrote(table, store.table(table).update(rows))
         mark_issues(store, plan.issues, plan.checked, job.note_tag)
         result.sent = send_pending(store.table("outbox"), channels or {}, now, run_id,
                                    still_open=job.still_open(inputs), undeliverable=job.undeliverable(inputs),
-                                   keep_going=lambda: not lease.lost, jobs=[job.name])
+                                   hold=getattr(job, "hold", lambda inputs: lambda row: None)(inputs),
+                                   keep_going=lease.fresh, jobs=[job.name])
         runlog.wrote("outbox", result.sent.rows_marked)
         if result.sent.stopped:
             raise LeaseLost(f"{job.name}: the lease was taken from {run_id} while it was sending")
@@ -145,8 +148,10 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
         }
         result.status = runlog.finish(_clock())
         return result
-    except BaseException:
-        runlog.finish(_clock(), failed=True)
+    except BaseException as exc:
+        runlog.warnings.append(f"运行失败：{type(exc).__name__}: {exc}"[:500])
+        if not lease.lost:  # a run that lost its lease leaves the status its taker wrote
+            runlog.finish(_clock(), failed=True)
         raise
     finally:
         lease.stop_heartbeat()
@@ -172,8 +177,12 @@ def _last_finished(store: Any, job: str) -> dict[str, Any] | None:
     raw = row.get(t.title("stats")) if row else None
     if not raw:
         return None
-    stats = json.loads(raw) if isinstance(raw, str) else raw
-    if "marks" not in stats or "wake_at" not in stats:
+    try:
+        stats = json.loads(raw) if isinstance(raw, str) else raw
+        datetime.fromisoformat(stats["wake_at"]) if stats["wake_at"] != NEVER else None
+    except (ValueError, TypeError, KeyError):
+        return None  # stats edited by hand: not trusted, so this run looks at everything
+    if not isinstance(stats.get("marks"), dict):
         return None
     return {"Id": row["Id"], "stats": stats}
 
@@ -190,12 +199,31 @@ def _idle(previous: dict[str, Any], marks: Watermarks, now: datetime, store: Any
     return outbox.table.count(outbox.where((F("status") == PENDING) & (F("job") == job))) == 0
 
 
-def _dead_runs(store: Any, job: str, after_id: int, just_marked: Iterable[str]) -> list[str]:
-    """Runs of ``job`` since the last finished one that died: their outbox rows may cover
-    items whose rows never learned it."""
+def _dead_runs(store: Any, job: str, just_marked: Iterable[str], limit: int = 200) -> list[str]:
+    """Recent runs of ``job`` that died: their outbox rows may cover items whose rows never
+    learned it. Any failed run counts, not only those since the last finished one: a later
+    run may have finished without planning those items (one was mistyped then)."""
     t = store.table("run_log")
-    rows = t.rows(t.where((F("flow") == job) & (F("status") == FAILED) & (F("Id") > after_id)), fields=["run_id"])
-    return sorted({r["run_id"] for r in rows} | set(just_marked))
+    rows = [r for page in t.table.pages(t.where((F("flow") == job) & (F("status") == FAILED)),
+                                        [t.title("run_id")]) for r in page]
+    ids = [r[t.title("run_id")] for r in sorted(rows, key=lambda r: r["Id"])[-limit:]]
+    return sorted(set(ids) | set(just_marked))
+
+
+def _writable(bound: Any, changes: Mapping[int, Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[Issue]]:
+    """The updates as rows to write; a value validation refuses is left out of its row (the
+    rest of the row, such as the ledger of notices sent, is still written) and reported."""
+    from actops.records import check_values
+
+    rows, refused = [], []
+    for rid, vals in changes.items():
+        bad = {name for name, v in vals.items() if check_values(bound.spec, {name: v}, rid)}
+        for name in bad:
+            refused += check_values(bound.spec, {name: vals[name]}, rid)
+        kept = {k: v for k, v in vals.items() if k not in bad}
+        if kept:
+            rows.append({"Id": rid, **kept})
+    return rows, refused
 
 
 def mark_issues(store: Any, issues: Iterable[Issue], checked: Mapping[str, Iterable[int]], tag: str) -> int:

@@ -97,8 +97,8 @@ class EmailChannel:
 
     def send(self, msg: Outgoing) -> None:
         address = (msg.address or "").strip()
-        if not EMAIL_RE.match(address):
-            raise DeliveryRefused(f"邮箱地址格式不正确：{address!r}；请在「员工」表中改正")
+        if not EMAIL_RE.match(address) or not address.isascii():
+            raise DeliveryRefused(f"邮箱地址格式不正确：{address!r}（只能含英文字母、数字和符号）；请在「员工」表中改正")
         where = f"{self.host}:{self.port}"
         try:
             cls = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
@@ -108,6 +108,8 @@ class EmailChannel:
                 if self.user:
                     smtp.login(self.user, self.password)
                 smtp.send_message(self._message(msg))
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DeliveryRefused(f"SMTP 服务器 {where} 不支持该地址 {address!r}（{exc}）") from exc
         except smtplib.SMTPAuthenticationError as exc:
             raise ChannelMisconfigured(
                 f"SMTP 服务器 {where} 拒绝登录（{exc.smtp_code}）：请检查 SMTP_USER / SMTP_PASSWORD") from exc

@@ -122,10 +122,12 @@ def enqueue(outbox: Any, messages: Sequence[Message], run_id: str) -> list[Messa
 def covered_by_runs(outbox: Any, run_ids: Sequence[str]) -> set[str]:
     """Item keys covered by messages the given runs enqueued (runs that died before they
     could record those items as notified on the items' rows)."""
-    if not run_ids:
-        return set()
-    rows = outbox.rows(outbox.where(F("run_id").in_(run_ids)), fields=["items"])
-    return {key for r in rows for key in unpack_items(r.get("items"))}
+    out: set[str] = set()
+    ids = list(run_ids)
+    for i in range(0, len(ids), 50):  # a filter per 50 runs keeps the URL short
+        rows = outbox.rows(outbox.where(F("run_id").in_(ids[i : i + 50])), fields=["items"])
+        out |= {key for r in rows for key in unpack_items(r.get("items"))}
+    return out
 
 
 def backoff(attempts: int) -> timedelta:
@@ -151,6 +153,7 @@ def send_pending(
     *,
     still_open: Callable[[str, int], bool] = lambda table, row_id: True,
     undeliverable: Callable[[dict[str, Any]], str | None] = lambda row: None,
+    hold: Callable[[dict[str, Any]], str | None] = lambda row: None,
     keep_going: Callable[[], bool] = lambda: True,
     jobs: Sequence[str] | None = None,
 ) -> SendReport:
@@ -171,7 +174,7 @@ def send_pending(
             reason = undeliverable(row)
         if reason:
             retire.append({"Id": row["Id"], "status": RETIRED, "last_error": reason})
-        elif _not_before(row) > now:
+        elif _not_before(row) > now or hold(row):  # not yet, or not to whom it is addressed now
             report.deferred += 1
         else:
             due.append(row)

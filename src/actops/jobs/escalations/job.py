@@ -197,7 +197,19 @@ class EscalationsJob:
 
     def undeliverable(self, inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
         org = inputs.org
-        return lambda row: None if org.active(row.get("recipient")) else "收件人不在员工表中或已离职，未发送"
+
+        def why(row: dict[str, Any]) -> str | None:
+            code = row.get("recipient")
+            if org.active(code) or code in org.ambiguous:
+                return None  # an ambiguous 工号 is held (see hold), not given up
+            return "收件人不在员工表中或已离职，未发送"
+
+        return why
+
+    def hold(self, inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
+        """Messages to a 工号 on two 员工 rows wait until the rows are told apart (REL-2)."""
+        org = inputs.org
+        return lambda row: "收件人工号在员工表中有多行" if row.get("recipient") in org.ambiguous else None
 
 
 JOB = EscalationsJob()
