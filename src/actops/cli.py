@@ -245,7 +245,7 @@ def access_apply(
     except ActopsError as exc:
         _fail(exc)
     for change in result.plan.extra:
-        console.print(f"  {'would ' if dry_run else ''}{change}")
+        console.print(f"  {'would: ' if dry_run else ''}{change}")
     print_result(result)
     if demo_passwords and not dry_run:
         from actops_dev.accounts import accounts_file, sign_up_pending

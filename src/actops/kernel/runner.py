@@ -41,6 +41,7 @@ from actops.nocodb import F
 from actops.records import Issue
 
 NEVER = "never"
+MAX_EXTRA_LISTED = 500
 
 
 @dataclass
@@ -153,6 +154,8 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
             "marks": marks.as_json(), "wake_at": plan.wake_at.isoformat() if plan.wake_at else NEVER,
             "started_at": started.isoformat(), "recovered_from": dead,
         }
+        if plan.extra:  # every change outside table rows, for the auditor (SEC-4)
+            runlog.stats["extra"] = [str(x) for x in plan.extra][:MAX_EXTRA_LISTED]
         result.status = runlog.finish(_clock())
         return result
     except BaseException:

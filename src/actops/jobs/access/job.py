@@ -24,6 +24,7 @@ from actops.jobs.access.policy import BaseRef, Change, access_of, changes, peopl
 from actops.jobs.access.welcome import TABLE, welcome
 from actops.kernel.runner import Plan, RunContext
 from actops.kernel.settings import Settings
+from actops.nocodb import F
 from actops.records import Record
 from actops.schema.sync import base_title
 
@@ -41,6 +42,7 @@ class Inputs:
     members: dict[str, list[Member]]  # base name → every NocoDB user with their role there
     public_url: str  # where people open NocoDB (NOCODB_PUBLIC_URL, else the API's URL)
     demo: bool = False  # the local stack: passwords come from .actops/accounts.csv
+    welcomed: frozenset[str] = frozenset()  # outbox keys of the 账号开通 messages already queued
 
 
 def load(store: Any, ctx: RunContext) -> Inputs:
@@ -56,9 +58,11 @@ def load(store: Any, ctx: RunContext) -> Inputs:
             continue  # `actops schema apply` creates it; nothing to open yet
         bases.append(BaseRef(spec.name, title, base.id, spec.restricted))
         live[spec.name] = api_members.members(store.api, base.id, title, me)
+    outbox = store.table("outbox")
+    welcomed = frozenset(r["dedupe_key"] for r in outbox.rows(outbox.where(F("job") == NAME), fields=["dedupe_key"]))
     return Inputs(now=ctx.now, settings=settings, employees=emps, bases=bases, members=live,
                   public_url=config.get("NOCODB_PUBLIC_URL") or store.api.url,
-                  demo=config.get("ACTOPS_MANAGED") == "1")
+                  demo=config.get("ACTOPS_MANAGED") == "1", welcomed=welcomed)
 
 
 def plan(inp: Inputs, ctx: RunContext) -> Plan:
@@ -67,16 +71,15 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
     out = Plan(issues=issues, warnings=warnings, extra=list(calls))
     quiet = inp.settings.in_quiet_hours(inp.now)
     not_before = inp.settings.quiet_ends_after(inp.now) if quiet else inp.now
-    # Everyone with an account is welcomed once: the outbox key (person, e-mail) makes a
-    # second run, or a run after one that died before enqueueing, add nothing twice.
-    out.messages = [welcome(p, grants, inp.public_url, inp.demo, not_before)
-                    for p in sorted(staff.values(), key=lambda p: p.code)
-                    if (grants := access_of(p, inp.bases))]
+    # Everyone with an account is welcomed once, keyed by person and e-mail: a run after one
+    # that died between its calls and its enqueue still welcomes, a second run does not.
+    welcomes = [welcome(p, grants, inp.public_url, inp.demo, not_before)
+                for p in sorted(staff.values(), key=lambda p: p.code) if (grants := access_of(p, inp.bases))]
+    out.messages = [m for m in welcomes if m.key not in inp.welcomed]
     out.checked = {TABLE: [e.Id for e in inp.employees]}
     out.wake_at = ctx.now  # always look again: hand-made changes in NocoDB leave no mark here
     counts = {a: sum(1 for c in calls if c.action == a) for a in ("invite", "set_role", "remove")}
-    out.stats = {"accounts": len(staff), **counts, "welcome_planned": len(out.messages),
-                 "calls": [str(c) for c in calls][:200]}
+    out.stats = {"accounts": len(staff), **counts, "welcomes": len(out.messages)}  # each call: the run log
     return out
 
 
