@@ -219,6 +219,48 @@ def print_result(result) -> None:
                   + (f" ({result.note})" if result.note else ""))
 
 
+access_app = typer.Typer(help="Accounts and roles as code: NocoDB's members follow the 员工 table.",
+                         no_args_is_help=True)
+app.add_typer(access_app, name="access")
+
+
+@access_app.command("apply")
+def access_apply(
+    dry_run: bool = typer.Option(False, "--dry-run", help="List the invitations, role changes and removals; change nothing."),
+    prefix: str | None = typer.Option(None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none)."),
+    demo_passwords: bool = typer.Option(False, "--demo-passwords",
+                                        help="Local stack only: set a password for each pending invitation, "
+                                             "kept in .actops/accounts.csv."),
+) -> None:
+    """Invite every active employee, set their role per base, remove leavers; welcome new accounts."""
+    from actops.service import run_job, store_from_env
+
+    if demo_passwords and not config.nocodb().managed:
+        _fail(ActopsError("--demo-passwords is for the local stack (`actops up`) only; "
+                          "elsewhere people choose their password from NocoDB's invitation e-mail"))
+    try:
+        store = store_from_env(prefix)
+        result = run_job("access", parse_now(None), dry_run=dry_run, store=store,
+                         log=lambda s: console.print(f"[dim]{s}[/dim]"))
+    except ActopsError as exc:
+        _fail(exc)
+    for change in result.plan.extra:
+        console.print(f"  {'would: ' if dry_run else ''}{change}")
+    print_result(result)
+    if demo_passwords and not dry_run:
+        from actops_dev.accounts import accounts_file, sign_up_pending
+
+        known = sign_up_pending(store.api, _base_ids(store), accounts_file())
+        console.print(f"{len(known)} sign-ins in {accounts_file()} (git-ignored; e-mail, password)")
+
+
+def _base_ids(store) -> list[str]:
+    from actops.schema.sync import base_title
+
+    found = (store.api.base_by_title(base_title(s, store.prefix)) for s in store.specs)
+    return [b.id for b in found if b is not None]
+
+
 @app.command()
 def demo() -> None:
     """up + schema apply + seed, then say where to look."""

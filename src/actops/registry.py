@@ -33,6 +33,17 @@ JOBS: tuple[JobEntry, ...] = (
             "Saturdays are covered without a special cron."
         ),
     ),
+    JobEntry(
+        name="access",
+        title="账号与权限",
+        module="actops.jobs.access",
+        cron="30 8 * * *",
+        description=(
+            "Accounts and roles as code (STF-4, EVA-7): daily at 08:30, after the quiet hours, "
+            "NocoDB's base members follow the 员工 table (active employees invited, roles per base, "
+            "leavers removed) and new accounts get a 账号开通 e-mail. Same as `actops access apply`."
+        ),
+    ),
 )
 TIMEZONE = "Asia/Shanghai"
 

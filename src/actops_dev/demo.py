@@ -34,11 +34,19 @@ def run_demo(console: Console) -> None:
     console.rule("4/4 flows")
     from actops_dev.demo_flows import run_demo_flows
 
-    run_demo_flows(console, api)
+    run_demo_flows(console, api)  # includes `access`: every active employee is invited
+    staff = None
+    if not external:
+        from actops_dev.accounts import accounts_file, sign_up_pending
+
+        staff = sign_up_pending(api, [b.id for s in load_schema() if (b := api.base_by_title(s.zh))])
     console.rule("ready")
     console.print(f"NocoDB:   {cfg.url}  (open it in a browser)")
     if not external:
         console.print(f"Login:    {ADMIN_EMAIL} / password in {local.data_dir / 'admin-password'}")
+    if staff:
+        console.print(f"Staff:    {len(staff)} sign-ins (e-mail, password) in {accounts_file()}; "
+                      "switch NocoDB to Chinese: avatar (bottom left) → Language → 简体中文")
     console.print("Look first at: 活动运营 → 审批步骤 → view 「待我审批」; 待办事项 → 「本部门逾期事项」;")
     console.print("               活动 → 「本月活动」 and form 「活动项目启动申请表」; 预算科目 → 「预算超支」;")
     console.print("               消息发件箱 (what the flows sent) and 运行日志 (every run, its issues and writes).")

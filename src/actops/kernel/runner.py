@@ -3,13 +3,16 @@ on rows, outbox and sending, dry run.
 
 A job supplies four things (:class:`Job`): the tables whose changes wake it, ``load``
 (I/O: rows → typed inputs), ``plan`` (pure: inputs → :class:`Plan`), and two predicates the
-sender asks (is this item still open, can this person still be reached). The runner does
-the rest, in this order, so that a kill at any moment is repaired by the next run:
+sender asks (is this item still open, can this person still be reached). A job that changes
+something besides table rows (NocoDB's members, for ``access``) also has ``apply_extra``,
+which makes the calls in ``Plan.extra``. The runner does the rest, in this order, so that a
+kill at any moment is repaired by the next run:
 
 1. insert the 运行中 row and take the lease (:mod:`~actops.kernel.lease`); a second run stops;
 2. skip when no watched table changed, no item falls due and no message waits;
 3. load and plan; items covered by messages that a dead run enqueued count as notified;
-4. confirm the lease, enqueue messages, write row updates, put issues on their rows;
+4. confirm the lease, ``apply_extra`` (if the job has one), enqueue messages, write row
+   updates, put issues on their rows;
 5. send due messages one by one, each marked sent as its channel accepts it;
 6. finish the run-log row with stats, marks and the next wake-up time.
 """
@@ -38,6 +41,7 @@ from actops.nocodb import F
 from actops.records import Issue
 
 NEVER = "never"
+MAX_EXTRA_LISTED = 500
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Plan:
     checked: dict[str, list[int]] = field(default_factory=dict)  # rows whose notes are refreshed
     wake_at: datetime | None = None  # the next moment something falls due without any edit
     stats: dict[str, Any] = field(default_factory=dict)
+    extra: list[Any] = field(default_factory=list)  # changes outside table rows, for ``apply_extra``
 
     def update(self, table: str, row_id: int, **values: Any) -> None:
         self.row_updates.setdefault(table, {}).setdefault(row_id, {}).update(values)
@@ -76,6 +81,10 @@ class Job(Protocol):
     def still_open(self, inputs: Any) -> Callable[[str, int], bool]: ...
 
     def undeliverable(self, inputs: Any) -> Callable[[dict[str, Any]], str | None]: ...
+
+    # Optional: ``apply_extra(store, inputs, plan) -> {what: count}`` makes the calls in
+    # ``plan.extra`` before anything is enqueued or written; it may add warnings and drop the
+    # messages of what failed. The counts go into the run log's 写入记录.
 
 
 @dataclass
@@ -120,6 +129,10 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
         if not lease.held():  # asked again: every run that raced ours has committed its row by now
             return _yield_to_holder(job, runlog, log)
         result = Result(job.name, run_id, "ok", plan)
+        apply_extra = getattr(job, "apply_extra", None)
+        if apply_extra is not None:
+            for what, n in apply_extra(store, inputs, plan).items():
+                runlog.wrote(what, n)
         new = enqueue(store.table("outbox"), plan.messages, run_id)
         result.enqueued = len(new)
         runlog.wrote("outbox", len(new))
@@ -146,6 +159,8 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
             "marks": marks.as_json(), "wake_at": plan.wake_at.isoformat() if plan.wake_at else NEVER,
             "started_at": started.isoformat(), "recovered_from": dead,
         }
+        if plan.extra:  # every change outside table rows, for the auditor (SEC-4)
+            runlog.stats["extra"] = [str(x) for x in plan.extra][:MAX_EXTRA_LISTED]
         result.status = runlog.finish(_clock())
         return result
     except BaseException as exc:

@@ -151,6 +151,9 @@ class TableSpec(_Model):
     en: str
     description: str = ""  # zh, for staff; none when empty
     key: str  # natural key field name (unique per row)
+    # the field NocoDB shows as the row's name (its "display value", the first grid column and
+    # what a link to the row shows); default: a field named ``name`` or ``title``, else the key
+    display: str | None = None
     req: tuple[str, ...] = ()  # SPEC ids this table serves
     fields: tuple[FieldSpec, ...]
     views: tuple[ViewSpec, ...] = ()
@@ -176,6 +179,8 @@ class TableSpec(_Model):
             raise ValueError(f"table {self.name}: duplicate zh titles")
         if self.key not in names:
             raise ValueError(f"table {self.name}: key {self.key!r} is not a field")
+        if self.display is not None and self.display not in names:
+            raise ValueError(f"table {self.name}: display {self.display!r} is not a field")
         for view in self.views:
             for flt in view.filters:
                 if flt[0] not in names:
@@ -197,6 +202,14 @@ class TableSpec(_Model):
         """Every {setting: …} in this table's seed rows and view filters."""
         in_rows = [v for r in self.rows for v in r.values() if settings_ref.is_ref(v)]
         return in_rows + [f[-1] for v in self.views for f in v.filters if settings_ref.is_ref(f[-1])]
+
+    @property
+    def display_field(self) -> str:
+        """The field that names a row for people (see ``display``)."""
+        if self.display is not None:
+            return self.display
+        names = {f.name for f in self.fields}
+        return next((n for n in ("name", "title") if n in names), self.key)
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:
@@ -284,11 +297,20 @@ def _with_ref_help(bases: list[BaseSpec]) -> list[BaseSpec]:
             update["help"] = f"填写「{target.zh}」表中的{key_zh}"
         return f.model_copy(update=update)
 
-    return [
-        b.model_copy(update={"tables": tuple(
-            t.model_copy(update={"fields": tuple(resolved(b, f) for f in t.fields)}) for t in b.tables)})
-        for b in bases
-    ]
+    def table(b: BaseSpec, t: TableSpec) -> TableSpec:
+        fields = [resolved(b, f) for f in t.fields]
+        # A formula names a reference by its title; once that title is the link's, it means
+        # the key column beside it (a formula over a link column is not a plain value).
+        renames = {f"{{{f.zh}}}": f"{{{f.key_column_title}}}" for f in fields if f.type == "ref" and f.link}
+        for i, f in enumerate(fields):
+            if f.type == "formula" and f.formula and renames:
+                text = f.formula
+                for old, new in renames.items():
+                    text = text.replace(old, new)
+                fields[i] = f.model_copy(update={"formula": text})
+        return t.model_copy(update={"fields": tuple(fields)})
+
+    return [b.model_copy(update={"tables": tuple(table(b, t) for t in b.tables)}) for b in bases]
 
 
 def _check_refs(bases: list[BaseSpec]) -> None:

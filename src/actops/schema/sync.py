@@ -143,7 +143,9 @@ def _create_table_fn(base: Base, tspec: TableSpec, seed: list[dict[str, Any]],
         for f in tspec.fields:
             if f.computed:
                 _add_column(table, f)
-        table.meta(refresh=True)
+        meta = table.meta(refresh=True)
+        if not any(c.get("pv") and c.get("column_name") == tspec.display_field for c in meta["columns"]):
+            upkeep.set_display(table, tspec.field(tspec.display_field))
         for view in tspec.views:
             _create_view(table, view, tspec, values)
         if seed:
@@ -184,6 +186,7 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues, 
         if form.zh not in views:
             later.changes.append(Change("add form", f"{where}/{form.zh}",
                                         lambda t=table, fm=form, ts=tspec: _create_form(t, fm, ts)))
+    upkeep.display_column(p, table, meta, tspec)
     upkeep.view_descriptions(p, table, views, tspec)
     upkeep.derived_filters(p, table, views, tspec, values)
     if tspec.rows:

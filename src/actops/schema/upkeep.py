@@ -1,6 +1,7 @@
 """Keep what already exists in NocoDB in step with ``schema/``: the safe metadata updates.
 
-Nothing here drops, renames or retypes anything. It replaces descriptions a machine wrote
+Nothing here drops, renames or retypes anything. It sets the display column (the field NocoDB
+shows as a row's name) to the schema's ``display``, replaces descriptions a machine wrote
 (the old ``en: …`` text, or none), sets the decimals a Decimal column shows, and re-derives
 view filters whose value copies a setting (``{setting: …}``). Everything else that differs
 stays drift, reported by :mod:`actops.schema.sync`.
@@ -130,3 +131,33 @@ def derived_filters(p: Plan, table: Table, views: dict[str, dict[str, Any]], tsp
                 lambda fid=match["id"], b=body: table.api.request(
                     "PATCH", f"/api/v2/meta/filters/{fid}", json=b, table=table.title),
             ))
+
+
+def _live_column(columns: list[dict[str, Any]], f: FieldSpec) -> dict[str, Any] | None:
+    return next((c for c in columns if c.get("column_name") == f.name), None) or \
+        next((c for c in columns if c["title"] == f.zh), None)
+
+
+def set_display(table: Table, f: FieldSpec) -> None:
+    """Make ``f`` the table's display column (NocoDB's "primary value"); needs owner rights."""
+    col = _live_column(table.columns(refresh=True), f)
+    if col is None:  # the field could not be added; its own change said why
+        raise errors.NotFoundError(f"no field {f.zh!r} to show as the display column; run `actops schema apply`",
+                                   table=table.title, field=f.zh)
+    table.api.request("POST", f"/api/v2/meta/columns/{col['id']}/primary", table=table.title)
+    table.meta(refresh=True)
+
+
+def display_column(p: Plan, table: Table, meta: dict[str, Any], tspec: TableSpec) -> None:
+    """The column NocoDB shows as the row's name is the schema's ``display`` field.
+
+    A field added in the same plan does not exist yet; the change looks it up when it runs.
+    """
+    f = tspec.field(tspec.display_field)
+    live = next((c for c in meta["columns"] if c.get("pv")), None)
+    wanted = _live_column(meta["columns"], f)
+    if wanted is not None and live is not None and live["id"] == wanted["id"]:
+        return
+    was = live["title"] if live else "（无）"
+    p.changes.append(Change("set display column", f"{tspec.zh}: {was} → {f.zh}",
+                            lambda: set_display(table, f)))

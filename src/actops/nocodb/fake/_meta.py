@@ -80,6 +80,7 @@ class MetaRoutes:
             ("GET", r"/api/v2/meta/tables/(?P<table>[^/]+)", lambda m, p, b: self.table(m["table"]).meta()),
             ("POST", r"/api/v2/meta/tables/(?P<table>[^/]+)/columns", self.create_column),
             ("PATCH", r"/api/v2/meta/columns/(?P<column>[^/]+)", self.update_column),
+            ("POST", r"/api/v2/meta/columns/(?P<column>[^/]+)/primary", self.set_primary),
             ("GET", r"/api/v2/meta/tables/(?P<table>[^/]+)/views", self.list_views),
             ("POST", r"/api/v2/meta/tables/(?P<table>[^/]+)/(?P<kind>grids|forms)", self.create_view),
             ("GET", r"/api/v2/meta/forms/(?P<view>[^/]+)", self.get_form),
@@ -179,6 +180,15 @@ class MetaRoutes:
                 if col["id"] == m["column"]:
                     col.update({k: v for k, v in body.items() if k in ("title", "description", "meta", "cdf")})
                     return table.meta()
+        raise Refused(404, {"error": "ERR_FIELD_NOT_FOUND", "message": f"Field '{m['column']}' not found"})
+
+    def set_primary(self, m, params, body):
+        """The table's display column ("primary value"): one column has ``pv``."""
+        for table in self.tables.values():
+            if any(c["id"] == m["column"] for c in table.columns):
+                for c in table.columns:
+                    c["pv"] = c["id"] == m["column"]
+                return True
         raise Refused(404, {"error": "ERR_FIELD_NOT_FOUND", "message": f"Field '{m['column']}' not found"})
 
     # --- views ---
