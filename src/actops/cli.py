@@ -226,6 +226,8 @@ def serve(
     prefix: str | None = typer.Option(None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none)."),
     print_link: str | None = typer.Option(None, "--print-link", metavar="工号",
                                           help="Print this person's signed 「我的待办」 link and exit."),
+    now: str | None = typer.Option(None, "--now", help="Judge items as of this moment (demos, tests); "
+                                   "links still expire by the real clock."),
 ) -> None:
     """Serve 「我的待办」: each person's open items behind the signed link in their digests."""
     from actops.kernel.links import DEFAULT_PORT
@@ -233,7 +235,7 @@ def serve(
 
     try:
         run_service(host, port or int(config.get("ACTOPS_SERVE_PORT") or DEFAULT_PORT), prefix, print_link,
-                    echo=typer.echo)
+                    parse_now(now) if now else None, echo=typer.echo)
     except (ActopsError, ValueError) as exc:
         _fail(exc)
 

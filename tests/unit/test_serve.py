@@ -33,7 +33,7 @@ def api():
 
 @pytest.fixture(scope="module")
 def client(api):
-    return TestClient(create_app(lambda: Store(api, "t-"), SIGNER, clock=lambda: NOW))
+    return TestClient(create_app(lambda: Store(api, "t-"), SIGNER, clock=lambda: NOW, link_clock=lambda: NOW))
 
 
 def link(code, issued=NOW, purpose=PURPOSE_TODO):
@@ -132,7 +132,7 @@ def test_the_home_page_and_health(client):
 @pytest.mark.req("STF-3")
 def test_one_paged_read_per_table_and_the_person_filter_in_nocodb(api, client):
     store = Store(api, "t-")
-    app = TestClient(create_app(lambda: store, SIGNER, clock=lambda: NOW))
+    app = TestClient(create_app(lambda: store, SIGNER, clock=lambda: NOW, link_clock=lambda: NOW))
     app.get(link("E1"))  # the first view reads the tables' meta
     before = api.total_calls
     assert codes(app.get(link("E6")).text)
@@ -162,3 +162,14 @@ def test_the_escalation_digest_carries_the_link_that_opens_the_page(api, monkeyp
     assert re.search(r'href="http://nocodb\.fake/dashboard/#/nc/\w+/\w+\?rowId=\d+">AP-1-S1</a>', e3.html)
     page = TestClient(create_app(lambda: store, SIGNER)).get(url.removeprefix("https://ops.example.com"))
     assert page.status_code == 200 and sorted(own(page.text)) == sorted(MINE["E3"])
+
+
+@pytest.mark.req("STF-5")
+def test_links_expire_by_the_wall_clock_whatever_the_business_time(api):
+    from datetime import datetime
+
+    from actops.kernel.calendar import TZ
+
+    app = TestClient(create_app(lambda: Store(api, "t-"), SIGNER, clock=lambda: NOW))  # like --now
+    assert app.get(link("E3", issued=NOW)).status_code == 410  # signed at NOW: long expired today
+    assert app.get(link("E3", issued=datetime.now(TZ))).status_code == 200

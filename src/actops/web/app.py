@@ -68,9 +68,15 @@ class StoreCache:
             self._store = None
 
 
+def _wall_clock() -> datetime:
+    return datetime.now(TZ)
+
+
 def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
-               clock: Callable[[], datetime] = lambda: datetime.now(TZ),
+               clock: Callable[[], datetime] = _wall_clock, link_clock: Callable[[], datetime] = _wall_clock,
                templates_dir: Path | None = None) -> Starlette:
+    """``clock`` is the business time the items are judged at (``--now`` for demos and tests);
+    ``link_clock`` the time links expire by, the wall clock unless a test says otherwise."""
     stores = store if isinstance(store, StoreCache) else StoreCache(store)
 
     def page(status: int, heading: str, detail: str, what_to_do: str) -> HTMLResponse:
@@ -84,7 +90,7 @@ def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
     def todo(request: Request) -> HTMLResponse:
         now = clock()
         try:
-            claims = signer.verify(request.path_params["token"], PURPOSE_TODO, now)
+            claims = signer.verify(request.path_params["token"], PURPOSE_TODO, link_clock())
         except LinkError as err:
             log.info("refused /todo/… (%s)", err.reason)
             return page(err.status, HEADINGS[err.reason], str(err), WHAT_TO_DO[err.reason])
@@ -115,7 +121,7 @@ def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
 
 
 def serve(host: str, port: int, prefix: str | None, print_link: str | None,
-          echo: Callable[[str], None] = print) -> None:
+          now: datetime | None = None, echo: Callable[[str], None] = print) -> None:
     """Run the service (or print one person's link and stop)."""
     import uvicorn
 
@@ -134,7 +140,8 @@ def serve(host: str, port: int, prefix: str | None, print_link: str | None,
         echo(links.url_for(print_link) if links else "")
         return
     config.nocodb()  # fail now, in one line, if NocoDB is not configured
-    app = create_app(lambda: store_from_env(prefix), signer)
+    app = create_app(lambda: store_from_env(prefix), signer, clock=(lambda: now) if now else _wall_clock)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    echo(f"「我的待办」 on http://{host}:{port}/ — links in digests point to {public_url()}/todo/…")
+    echo(f"「我的待办」 on http://{host}:{port}/ — links in digests point to {public_url()}/todo/…"
+         + (f" (items judged as of {now:%Y-%m-%d %H:%M})" if now else ""))
     uvicorn.run(app, host=host, port=port, access_log=False, proxy_headers=True, log_level="info")
