@@ -108,7 +108,9 @@ def load_todo(store: Any, code: str, now: datetime) -> TodoInputs:
     manager reads each table's open rows once and the page keeps their team's.
     """
     base = load_snapshot(store, now)
-    team = team_of(base.org, code) if code in base.org.people else frozenset()
+    if base.org.active(code) is None:  # unknown, ambiguous or left: build_page says which
+        return TodoInputs(now=now, base=base, code=code, open_rows={}, activities={}, request_titles={})
+    team = team_of(base.org, code)
     open_rows: dict[str, list[Record]] = {}
     for src in SOURCES:
         if src.table == "approval_requests":
