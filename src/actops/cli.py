@@ -262,6 +262,27 @@ def _base_ids(store) -> list[str]:
 
 
 @app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (behind a reverse proxy: keep loopback)."),
+    port: int = typer.Option(None, help="Port (default: ACTOPS_SERVE_PORT or 8090).", show_default=False),
+    prefix: str | None = typer.Option(None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none)."),
+    print_link: str | None = typer.Option(None, "--print-link", metavar="工号",
+                                          help="Print this person's signed 「我的待办」 link and exit."),
+    now: str | None = typer.Option(None, "--now", help="Judge items as of this moment (demos, tests); "
+                                   "links still expire by the real clock."),
+) -> None:
+    """Serve 「我的待办」: each person's open items behind the signed link in their digests."""
+    from actops.kernel.links import DEFAULT_PORT
+    from actops.web.app import serve as run_service
+
+    try:
+        run_service(host, port or int(config.get("ACTOPS_SERVE_PORT") or DEFAULT_PORT), prefix, print_link,
+                    parse_now(now) if now else None, echo=typer.echo)
+    except (ActopsError, ValueError) as exc:
+        _fail(exc)
+
+
+@app.command()
 def demo() -> None:
     """up + schema apply + seed, then say where to look."""
     from actops_dev.demo import run_demo

@@ -40,5 +40,8 @@ def test_a_digest_of_thousands_of_items_fits_one_outbox_row():
     [m] = messages([digest], NOW)
     row = m.row("run-1")
     assert all(len(row[f] or "") < NOCODB_LONGTEXT for f in ("body", "html", "items"))
-    assert "及其他 5800 项" in m.html and "S000000" in m.html
+    # The mail lists the 20 most urgent (same rung and due: by code) and counts the rest.
+    assert "另有 5980 项未在此列出" in m.html and m.html.count("<tr>") == 20
+    assert "S000000" in m.html and "S000019" in m.html and "S000020" not in m.html
+    assert "审批 6000 项" in m.html
     assert len(unpack_items(row["items"])) == 6000  # every item is still covered

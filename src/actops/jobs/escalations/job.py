@@ -19,7 +19,8 @@ from actops.jobs.escalations.ladder import ItemIssue, plan_notices, rung_at
 from actops.jobs.escalations.late_reports import ReportRow, employee_flag_updates, late_report_plan
 from actops.jobs.escalations.messages import messages
 from actops.jobs.escalations.sources import BY_TABLE, SOURCES, Context, Source, open_item
-from actops.kernel.calendar import WorkCalendar
+from actops.kernel.calendar import TZ, WorkCalendar
+from actops.kernel.links import RowLinks, TodoLinks, row_links, todo_links_from_env
 from actops.kernel.org import Org
 from actops.kernel.runner import Plan, RunContext
 from actops.kernel.settings import Settings
@@ -45,6 +46,8 @@ class Inputs:
     reports_all: list[Record]
     specs: Mapping[str, Any]  # table name → TableSpec (for titles in issues)
     open_ids: Mapping[str, set[int]] = field(default_factory=dict)  # open rows, valid or not
+    links: RowLinks | None = None  # NocoDB row URLs for the items
+    todo: TodoLinks | None = None  # signed 「我的待办」 links (None without ACTOPS_LINK_SECRET)
 
     @property
     def settings(self) -> Settings:
@@ -92,6 +95,10 @@ def load(store: Any, ctx: RunContext) -> Inputs:
                         if r.status == "审批中" and r.code not in ambiguous_reqs},
         open_ids=open_ids, reports_all=reports_all,
         specs={t.name: t for b in store.specs for t in b.tables},
+        # Links are data for the pure plan: row URLs from the meta already read, personal
+        # links signed now (their expiry counts from the wall clock, whatever --now says).
+        links=row_links(store, [s.table for s in SOURCES]),
+        todo=todo_links_from_env(datetime.now(TZ)),
     )
 
 
@@ -101,7 +108,7 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
     items: list[OpenItem] = []
     bad_dates: list[Issue] = []
     report_dues: dict[int, datetime | None] = {}  # computed once, used by the ladder and the streaks
-    context = Context(inp.settings, inp.cal, inp.activities, inp.request_titles)
+    context = Context(inp.settings, inp.cal, inp.activities, inp.request_titles, inp.links)
     for src in SOURCES:
         for rec in inp.open_rows[src.table]:
             try:
@@ -140,7 +147,9 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
         learned.setdefault((n.item.table, n.item.row_id), set(n.item.notified)).add(n.ledger_token)
     for (table, row_id), tokens in learned.items():
         out.update(table, row_id, notified=" ".join(sorted(tokens)))
-    out.messages = messages(build_digests(fresh, inp.org, inp.now, inp.settings), inp.now)
+    dept_names = {d.code: d.name for d in inp.base.departments}
+    out.messages = messages(build_digests(fresh, inp.org, inp.now, inp.settings, dept_names), inp.now,
+                            todo=inp.todo)
     out.issues = list(inp.base.issues) + list(inp.issues) + bad_dates + [_issue(i, BY_TABLE[i.table], inp) for i in item_issues]
     _plan_late_reports(inp, out, report_dues)
     out.checked = {**inp.base.checked,

@@ -8,6 +8,7 @@ from datetime import datetime
 from actops.jobs.escalations.deadlines import GATE_CLOSING, GATE_KICKOFF, due_for
 from actops.jobs.escalations.items import ItemKind, OpenItem
 from actops.kernel.calendar import WorkCalendar
+from actops.kernel.links import RowLinks
 from actops.kernel.settings import Settings
 from actops.nocodb import F
 from actops.nocodb.where import Expr
@@ -47,6 +48,7 @@ class Context:
     cal: WorkCalendar
     activities: dict[str, Record]
     request_titles: dict[str, str]
+    links: RowLinks | None = None  # NocoDB row URLs (built from meta in ``load``)
 
 
 def ledger(text: str | None) -> frozenset[str]:
@@ -100,7 +102,8 @@ def open_item(src: Source, rec: Record, ctx: Context) -> tuple[OpenItem | None, 
     due = due or rule or stored
     item = OpenItem(
         kind=src.kind, table=src.table, row_id=rec.Id, code=rec.code, title=title, assignee=assignee,
-        due_at=due, urgent=urgent, escalation_level=getattr(rec, "escalation_level", None) or 0,
+        due_at=due, urgent=urgent, link=ctx.links.row(src.table, rec.Id) if ctx.links else None,
+        escalation_level=getattr(rec, "escalation_level", None) or 0,
         next_escalation_at=getattr(rec, "next_escalation_at", None),
         notified=ledger(getattr(rec, "notified", None)),
     )
