@@ -99,11 +99,18 @@ class BoundTable:
                 parts.append(c)
             else:
                 name, op, *value = c
-                parts.append(f"({self.title(name) if name in self.titles else name},{op}" + "".join(f",{v}" for v in value) + ")")
+                parts.append(f"({self._filter_title(name)},{op}" + "".join(f",{v}" for v in value) + ")")
         if any(isinstance(p, Expr) for p in parts):
             both = and_(*(p if isinstance(p, Expr) else Raw(p) for p in parts))
-            return both.render(lambda n: self.title(n) if n in self.titles else n)
+            return both.render(self._filter_title)
         return "~and".join(parts) if parts else None  # type: ignore[arg-type]  # only strings here
+
+    def _filter_title(self, name: str) -> str:
+        """What a filter on ``name`` compares: for a linked reference, the key of the row
+        people picked (the lookup), so a pick counts at once, before any run fixes the key."""
+        if name in self.titles and self.spec.field(name).type == "ref" and name in self.links:
+            return lookup_title(self.links[name])
+        return self.title(name) if name in self.titles else name
 
     def read(self, where: str | None = None, fields: Sequence[str] | None = None,
              salvage: bool = False) -> tuple[list[Record], list[Issue]]:

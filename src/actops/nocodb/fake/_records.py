@@ -45,7 +45,13 @@ class RecordRoutes:
     # --- reads ---
     def _matching(self, table: FakeTable, params: dict[str, str]) -> list[dict[str, Any]]:
         keep = compile_where(params.get("where"), table.by_alias(), self.now())
-        return [r for r in table.rows.values() if keep(r)]
+        virtual = [c for c in table.columns if c["uidt"] == "Lookup"]  # filters see lookups too
+        return [r for r in table.rows.values() if keep(self._with_lookups(table, r, virtual))]
+
+    def _with_lookups(self, table: FakeTable, row: dict[str, Any], virtual: list[dict[str, Any]]) -> dict:
+        if not virtual:
+            return row
+        return {**row, **{c["id"]: self._value(table, row, c) for c in virtual}}
 
     def _present(self, table: FakeTable, row: dict[str, Any], fields: list[dict[str, Any]] | None = None) -> dict:
         cols = fields if fields is not None else [c for c in table.columns if c["uidt"] not in HIDDEN]
