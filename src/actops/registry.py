@@ -33,6 +33,18 @@ JOBS: tuple[JobEntry, ...] = (
             "Saturdays are covered without a special cron."
         ),
     ),
+    JobEntry(
+        name="intake",
+        title="表单受理",
+        module="actops.jobs.intake",
+        cron="*/10 8-20 * * *",
+        description=(
+            "Form intake (STF-1, ACT-5, ESC-3): every 10 minutes 08:00–20:00, rows submitted "
+            "through the five forms get their key, submitted time and submitter; document names "
+            "are checked against the naming rule; 工作日历 is filled for the years chinese_calendar "
+            "knows when dates are missing. Idle runs cost two one-row reads per watched table."
+        ),
+    ),
 )
 TIMEZONE = "Asia/Shanghai"
 
