@@ -241,3 +241,20 @@ def test_calendar_sync_adds_missing_dates_and_keeps_what_an_administrator_change
     assert {r["date"] for r in p.add}.isdisjoint({"2026-01-01", "2026-10-01", "2026-05-06", "2026-03-02"})
     again = plan_calendar(existing + p.add, package, [2026])
     assert again.add == [] and again.same == 362
+
+
+@pytest.mark.req("STF-1")
+def test_every_table_with_a_form_is_taken_in_and_has_a_key_prefix():
+    from actops.jobs.intake.forms import ACCOUNT, FORMS
+    from actops.schema import load_schema
+
+    with_forms = {t.name: t for b in load_schema() for t in b.tables if t.forms}
+    assert {f.table for f in FORMS} == set(with_forms)
+    prefixes = [t.key_prefix for t in with_forms.values()]
+    assert all(prefixes) and len(set(prefixes)) == len(prefixes)
+    for ft in FORMS:
+        spec = with_forms[ft.table]
+        assert spec.field(ACCOUNT).type == "created_by"
+        assert all(spec.field(f) for f in (ft.person, *(n for n, _ in ft.defaults), *([ft.submitted] if ft.submitted else [])))
+        for form in spec.forms:  # what the system fills is never asked as required
+            assert spec.key not in form.required and ft.submitted not in form.required
