@@ -101,14 +101,17 @@ def test_calendar_sync_adds_the_missing_years_and_keeps_edited_rows(store):
 @pytest.mark.req("STF-1", "EVA-7", "ACT-5")
 def test_form_rows_get_key_time_and_submitter_in_one_run_and_a_rerun_changes_nothing(api, store, staff):
     t = store.table
+    pick = {name: t(name).ids_by_key() for name in ("activities", "activity_types", "customers", "employees")}
+    # A form sends what the person picked as the link (its hidden foreign key), never a typed key.
     ids = {
         "reports": submit(staff, t("reports"), {"报告类型": "日报", "报告期开始": "2026-11-23", "报告内容": "今日完成展台验收"}),
-        "expenses": submit(staff, t("expenses"), {"活动": "ACT-2026-0001", "科目": "餐饮", "金额": 1280.5,
-                                                  "发生日期": "2026-11-20", "事由": "客户午餐"}),
-        "activities": submit(staff, t("activities"), {"活动名称": "冬季答谢会", "活动类型": "客户交流", "负责人": "E7",
-                                                      "开始日期": "2026-12-20", "结束日期": "2026-12-20",
-                                                      "预算金额": 50000}),
-        "feedback": submit(staff, t("feedback"), {"活动": "ACT-2026-0001", "客户": "C0001", "满意度": 4}),
+        "expenses": submit(staff, t("expenses"), {"activity__fk": pick["activities"]["ACT-2026-0001"], "科目": "餐饮",
+                                                  "金额": 1280.5, "发生日期": "2026-11-20", "事由": "客户午餐"}),
+        "activities": submit(staff, t("activities"), {"活动名称": "冬季答谢会", "type__fk": pick["activity_types"]["客户交流"],
+                                                      "owner__fk": pick["employees"]["E7"], "开始日期": "2026-12-20",
+                                                      "结束日期": "2026-12-20", "预算金额": 50000}),
+        "feedback": submit(staff, t("feedback"), {"activity__fk": pick["activities"]["ACT-2026-0001"],
+                                                  "customer__fk": pick["customers"]["C0001"], "满意度": 4}),
         "evaluations": submit(staff, t("evaluations"), {"自评-业绩": "完成三场活动", "改进计划": "提前两周备货",
                                                         "自评分": 86}),
     }
@@ -129,6 +132,8 @@ def test_form_rows_get_key_time_and_submitter_in_one_run_and_a_rerun_changes_not
     for name in ("reports", "feedback", "evaluations"):
         assert got[name]["submitted_at"] == got[name]["CreatedAt"], name
     assert got["reports"]["employee"] == got["expenses"]["employee"] == got["evaluations"]["employee"] == "E7"
+    for name in ("reports", "expenses"):  # the filled-in person is a link too, so the grid shows the name
+        assert t(name).table.get(ids[name])["employee__fk"] == pick["employees"]["E7"], name
     assert got["activities"]["stage"] == "立项申请" and got["activities"]["department"] == "D01"
     assert got["feedback"]["respondent"] == "张三"
     assert (got["evaluations"]["cycle"], got["evaluations"]["supervisor"]) == ("2026-10-自评", "E1")
