@@ -139,6 +139,33 @@ def check(prefix: str = typer.Option("", help="Base title prefix.")) -> None:
     console.print(f"{len(issues)} data issues")
 
 
+calendar_app = typer.Typer(help="工作日历 (ESC-3): the PRC workday calendar in NocoDB.", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("sync")
+def calendar_sync(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be added; add nothing."),
+    prefix: str = typer.Option("", help="Base title prefix."),
+) -> None:
+    """Add the dates 工作日历 lacks for every year chinese_calendar knows; keep rows an administrator changed."""
+    from actops.jobs.intake.calendar_sync import sync_calendar
+    from actops.store import Store
+
+    try:
+        plan = sync_calendar(Store(_api(), prefix), dry_run=dry_run)
+    except ActopsError as exc:
+        _fail(exc)
+    console.print(plan.summary())
+    for day, why in plan.kept[:50]:
+        console.print(f"  kept {day}: {why}")
+    if len(plan.kept) > 50:
+        console.print(f"  … and {len(plan.kept) - 50} more kept")
+    for day in plan.duplicates[:20]:
+        console.print(f"[yellow]! {day}: more than one row for this date (left as is; delete the extra row)[/yellow]")
+    console.print(f"dry run: would add {len(plan.add)} dates" if dry_run else f"added {plan.added} dates")
+
+
 run_app = typer.Typer(help="Run a job once, here, without Prefect's scheduler.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
 deploy_app = typer.Typer(help="Prefect deployments derived from the job registry.", no_args_is_help=True)

@@ -29,7 +29,8 @@ def test_first_apply_builds_every_table_view_form_and_seed_row(api, prefix, appl
     assert {v["title"] for v in acts.meta()["views"]} >= {"本月活动", "活动项目启动申请表"}
     budget = acts.column("budget")
     assert budget["title"] == "预算金额" and budget["meta"]["currency_code"] == "CNY"
-    assert budget["description"] is None  # no help text: no description, and never "en: …"
+    assert budget["description"].startswith("人民币元")  # an amount says its unit and format (STF-1)
+    assert acts.column("actual_cost")["description"] is None  # no help text: no description, and never "en: …"
     # References are links staff pick from (STF-2); the key column beside it is the system's.
     assert acts.column("owner")["title"] == "负责人（工号）"
     assert acts.column("owner")["description"] == "由系统按「负责人」填写；请在「负责人」中选择，勿手工修改"

@@ -76,6 +76,9 @@ def add_link_fn(base: Base, tspec: TableSpec, f: FieldSpec, parent_spec: TableSp
                               "description": payload.describe(f.help)})
             cols = child.columns(refresh=True)
             link = next(c for c in cols if c["uidt"] == LINK and c["title"] == f.zh)
+            if f.help and not link.get("description"):  # NocoDB drops it when it creates a link
+                api.request("PATCH", f"/api/v2/meta/columns/{link['id']}", retry=False, table=child.title,
+                            json={**link, "description": payload.describe(f.help)})
             fk_id = link["colOptions"]["fk_child_column_id"]
             fk = next(c for c in cols if c["id"] == fk_id)
             api.request("PATCH", f"/api/v2/meta/columns/{fk_id}", json={**fk, "title": f.fk_title},

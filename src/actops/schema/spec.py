@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -33,8 +34,13 @@ UIDT = {
     "json": "JSON",
     "ref": "SingleLineText",
     "formula": "Formula",
+    "created_by": "CreatedBy",
 }
-COMPUTED = {"formula"}
+# Fields NocoDB fills itself; the engine never writes them. A `created_by` field shows the
+# account that created the row (the signed-in person who submitted a form): the records
+# API returns it as ``{"id", "email", "display_name", "meta"}``, even for rows created
+# before the field was added (it reads NocoDB's own created_by column).
+COMPUTED = {"formula", "created_by"}
 NUMERIC = {"number", "decimal", "currency", "percent", "rating"}
 DECIMAL_PRECISION = 2  # decimals shown for a `decimal` field unless it says `precision:`
 MAX_PRECISION = 8  # NocoDB offers 0–8 decimals (nocodb-sdk precisionFormats)
@@ -42,8 +48,9 @@ MAX_PRECISION = 8  # NocoDB offers 0–8 decimals (nocodb-sdk precisionFormats)
 FieldType = Literal[
     "text", "longtext", "number", "decimal", "currency", "percent", "date", "datetime",
     "checkbox", "select", "multiselect", "email", "phone", "url", "rating", "attachment",
-    "json", "ref", "formula",
+    "json", "ref", "formula", "created_by",
 ]
+KEY_PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]{1,5}$")
 
 
 class _Model(BaseModel):
@@ -88,6 +95,8 @@ class FieldSpec(_Model):
             raise ValueError(f"field {self.name}: ref needs `ref: <table>`")
         if self.type == "formula" and not self.formula:
             raise ValueError(f"field {self.name}: formula needs `formula:`")
+        if self.type == "created_by" and (self.required or self.default is not None):
+            raise ValueError(f"field {self.name}: a created_by field is filled by NocoDB (no required, no default)")
         return self
 
     @property
@@ -154,6 +163,9 @@ class TableSpec(_Model):
     # the field NocoDB shows as the row's name (its "display value", the first grid column and
     # what a link to the row shows); default: a field named ``name`` or ``title``, else the key
     display: str | None = None
+    # Keys the system gives rows that arrive without one (a form leaves the key out):
+    # <key_prefix>-<YYYYMMDD>-<NNNN>, see actops.jobs.intake.numbering.
+    key_prefix: str | None = None
     req: tuple[str, ...] = ()  # SPEC ids this table serves
     fields: tuple[FieldSpec, ...]
     views: tuple[ViewSpec, ...] = ()
@@ -188,10 +200,17 @@ class TableSpec(_Model):
             for s in view.sorts:
                 if s.lstrip("-") not in names:
                     raise ValueError(f"table {self.name}, view {view.zh}: unknown sort field {s!r}")
+        if self.key_prefix is not None and not KEY_PREFIX_RE.match(self.key_prefix):
+            raise ValueError(f"table {self.name}: key_prefix {self.key_prefix!r} must be 2–6 capital letters or digits")
         for form in self.forms:
             for f in (*form.fields, *form.required):
                 if f not in names:
                     raise ValueError(f"table {self.name}, form {form.zh}: unknown field {f!r}")
+            # STF-1: a form row must be acceptable as it is, so a key the form leaves out is
+            # given by the system, which needs a prefix to give it.
+            if self.key not in form.fields and self.key_prefix is None:
+                raise ValueError(f"table {self.name}, form {form.zh}: the form leaves out the key "
+                                 f"{self.key!r}; give the table a `key_prefix:` so the system can fill it")
         for row in self.rows:
             for k, v in row.items():
                 if settings_ref.is_ref(v) and (k == self.key or k not in names or self.field(k).type not in _REF_TYPES):

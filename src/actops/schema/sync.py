@@ -161,7 +161,7 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues, 
     where = f"{tspec.zh}"
     upkeep.table_description(p, table, meta, tspec)
     for f in tspec.fields:
-        col = by_name.get(f.name) or (by_title.get(f.zh) if f.computed else None)
+        col = by_name.get(f.name) or (by_title.get(f.zh) if f.computed else None) or _created_by(meta, f)
         if col is None:
             p.changes.append(Change("add field", f"{where}.{f.zh}", lambda t=table, f=f: _add_column(t, f)))
             continue
@@ -201,9 +201,38 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues, 
             ))
 
 
+def _created_by(meta: dict[str, Any], f: FieldSpec) -> dict[str, Any] | None:
+    """The table's own CreatedBy field for a ``created_by`` spec field.
+
+    NocoDB gives such a field no column name (it reads the system ``created_by`` column), so
+    it is found by type: one renamed in the grid is still the same field, not a missing one.
+    """
+    if f.type != "created_by":
+        return None
+    return next((c for c in meta["columns"] if c["uidt"] == "CreatedBy" and not c.get("system")), None)
+
+
 def _add_column(table: Table, f: FieldSpec) -> None:
-    table.api.request("POST", f"/api/v2/meta/tables/{table.id}/columns", json=column_payload(f), retry=False, table=table.title)
-    table.meta(refresh=True)
+    body = table.api.request("POST", f"/api/v2/meta/tables/{table.id}/columns", json=column_payload(f),
+                             retry=False, table=table.title)
+    meta = table.meta(refresh=True)
+    if f.type == "created_by":
+        col = _created_by(meta, f)
+        _hide_in_forms(table, meta, col["id"] if col else (body or {}).get("id"))
+
+
+def _hide_in_forms(table: Table, meta: dict[str, Any], column_id: str | None) -> None:
+    """A field added to a table with forms shows in them; one NocoDB fills is no question to ask."""
+    if not column_id:
+        return
+    for view in meta.get("views", []):
+        if view.get("type") != VIEW_FORM:
+            continue
+        detail = table.api.request("GET", f"/api/v2/meta/forms/{view['id']}", table=table.title)
+        for fc in detail.get("columns", []):
+            if fc.get("fk_column_id") == column_id and fc.get("show"):
+                table.api.request("PATCH", f"/api/v2/meta/form-columns/{fc['id']}", json={"show": False},
+                                  table=table.title)
 
 
 def _col_id(table: Table, name: str) -> str:
