@@ -1,11 +1,11 @@
 """References as NocoDB links (STF-2): staff pick the row from a list, grids show its name.
 
-For each ``ref`` field to a table of the same base, `schema apply` keeps four columns:
+For each ``ref`` field to a table of the same base, `schema apply` keeps three columns:
 the key column the engine used to write (「负责人（工号）」), a many-to-one link titled as the
-field (「负责人」, what staff see and pick), the link's hidden foreign-key column, renamed
+field (「负责人」, what staff see and pick), and the link's hidden foreign-key column, renamed
 ``<field>__fk`` so the store can write it in batches of 100 (NocoDB ignores the link field
-itself in a records write; the FK column works, see STACK.md), and a lookup ``<field>__key``
-that returns the linked row's key in the same page read, so no job needs a map of Ids.
+itself in a records write; the FK column works, see STACK.md). The store reads the foreign key,
+never the link: NocoDB 0.301 computes link and lookup columns row by row in a list read.
 
 Migrating a base made before links is part of the same change: a key column still titled as
 the field is renamed first, the link is created, the parent's reverse column gets a readable
@@ -45,14 +45,9 @@ def link_column(table: Table, f: FieldSpec) -> dict[str, Any] | None:
                  and (c.get("colOptions") or {}).get("fk_child_column_id") == fk["id"]), None)
 
 
-def lookup_title(f: FieldSpec) -> str:
-    """Title of the lookup column that reads the linked row's key back in the same row."""
-    return f"{f.name}__key"
-
-
 def missing(table: Table, tspec: TableSpec) -> list[FieldSpec]:
     titles = {c["title"] for c in table.columns()}
-    return [f for f in linked_fields(tspec) if f.fk_title not in titles or lookup_title(f) not in titles]
+    return [f for f in linked_fields(tspec) if f.fk_title not in titles]
 
 
 def add_link_fn(base: Base, tspec: TableSpec, f: FieldSpec, parent_spec: TableSpec) -> Callable[[], None]:
@@ -94,14 +89,6 @@ def add_link_fn(base: Base, tspec: TableSpec, f: FieldSpec, parent_spec: TableSp
             for form in tspec.forms:
                 if f.name in form.fields:
                     show_link_in_form(child, form, f)
-        if not any(c["title"] == lookup_title(f) for c in child.columns(refresh=True)):
-            link = link_column(child, f)
-            key = parent.column(parent_spec.key)
-            api.request("POST", f"/api/v2/meta/tables/{child.id}/columns", retry=False, table=child.title,
-                        json={"title": lookup_title(f), "uidt": "Lookup", "fk_relation_column_id": link["id"],
-                              "fk_lookup_column_id": key["id"]})
-            child.meta(refresh=True)
-
     return run
 
 
