@@ -12,8 +12,10 @@ from actops.nocodb import Api
 from actops_dev.catcher import free_port
 
 REQ_PATTERN = r"^[A-Z]{3}-\d+$"
+TESTS = Path(__file__).resolve().parent
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these markers
 def pytest_collection_modifyitems(items):
     import re
 
@@ -22,16 +24,19 @@ def pytest_collection_modifyitems(items):
             for rid in m.args:
                 if not re.match(REQ_PATTERN, rid):
                     raise pytest.UsageError(f"{item.nodeid}: bad requirement id {rid!r}")
-        if "integration" in str(item.fspath):
+        where = Path(str(item.fspath)).resolve().relative_to(TESTS).parts[0]  # unit, integration, browser
+        if where in ("integration", "browser"):
             item.add_marker(pytest.mark.integration)
+        if where == "browser":  # a real browser on the real stack
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
-def nocodb(tmp_path_factory) -> tuple[str, str]:
-    """URL and token of a NocoDB for tests: ACTOPS_TEST_NOCODB_URL/TOKEN, or a private local one."""
+def _nocodb_server(tmp_path_factory):
+    """URL, token and the LocalStack (None when ACTOPS_TEST_NOCODB_URL/TOKEN name a NocoDB)."""
     url, token = os.environ.get("ACTOPS_TEST_NOCODB_URL"), os.environ.get("ACTOPS_TEST_NOCODB_TOKEN")
     if url and token:
-        yield url, token
+        yield url, token, None
         return
     from actops_dev.stack import LocalStack
 
@@ -39,9 +44,32 @@ def nocodb(tmp_path_factory) -> tuple[str, str]:
     stack = LocalStack(data_dir=data, port=free_port(), env_path=data / ".env")
     try:
         url, token = stack.up(log=lambda s: None)
-        yield url, token
+        yield url, token, stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def nocodb(_nocodb_server) -> tuple[str, str]:
+    """URL and token of a NocoDB for tests: ACTOPS_TEST_NOCODB_URL/TOKEN, or a private local one."""
+    return _nocodb_server[0], _nocodb_server[1]
+
+
+@pytest.fixture(scope="session")
+def nocodb_login(_nocodb_server) -> tuple[str, str]:
+    """E-mail and password of that NocoDB's super admin, to sign in with a browser.
+
+    For a NocoDB named by ACTOPS_TEST_NOCODB_URL, set ACTOPS_TEST_NOCODB_EMAIL and _PASSWORD.
+    """
+    stack = _nocodb_server[2]
+    if stack is None:
+        email, password = os.environ.get("ACTOPS_TEST_NOCODB_EMAIL"), os.environ.get("ACTOPS_TEST_NOCODB_PASSWORD")
+        if not (email and password):
+            pytest.skip("signing in needs ACTOPS_TEST_NOCODB_EMAIL and ACTOPS_TEST_NOCODB_PASSWORD for that NocoDB")
+        return email, password
+    from actops_dev.stack import ADMIN_EMAIL
+
+    return ADMIN_EMAIL, stack._password()  # the stack's own admin password file
 
 
 @pytest.fixture(scope="session")
