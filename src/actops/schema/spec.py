@@ -125,6 +125,10 @@ class ViewSpec(_Model):
     # the value may be {setting: <key>} (see settings_ref)
     filters: tuple[tuple[Any, ...], ...] = ()
     sorts: tuple[str, ...] = ()  # field names; "-name" for descending
+    group_by: tuple[str, ...] = ()  # field names, outermost group first; "-name" for descending
+    # The filters an earlier schema gave this view: a live view that still has exactly these
+    # gets ``filters`` instead (schema/views.py); one changed in NocoDB is left alone.
+    old_filters: tuple[tuple[Any, ...], ...] | None = None
 
     @field_validator("filters", mode="before")
     @classmethod
@@ -183,6 +187,12 @@ class TableSpec(_Model):
             for s in view.sorts:
                 if s.lstrip("-") not in names:
                     raise ValueError(f"table {self.name}, view {view.zh}: unknown sort field {s!r}")
+            for g in view.group_by:
+                if g.lstrip("-") not in names:
+                    raise ValueError(f"table {self.name}, view {view.zh}: unknown group-by field {g!r}")
+            for flt in view.old_filters or ():
+                if flt[0] not in names:
+                    raise ValueError(f"table {self.name}, view {view.zh}: unknown field {flt[0]!r} in old_filters")
         for form in self.forms:
             for f in (*form.fields, *form.required):
                 if f not in names:

@@ -14,15 +14,13 @@ from typing import Any
 
 from actops.nocodb import Api, Base, Table
 from actops.nocodb._base import short_name
-from actops.schema import links, payload, upkeep
+from actops.schema import links, payload, upkeep, views
 from actops.schema.changeset import Change, Plan
 from actops.schema.payload import column_payload
 from actops.schema.settings_ref import (
     SETTINGS_TABLE,
     SettingValues,
-    as_filter_value,
     default_settings,
-    is_ref,
 )
 from actops.schema.spec import BaseSpec, FieldSpec, FormSpec, TableSpec, ViewSpec
 
@@ -175,17 +173,19 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues, 
             continue
         if c.get("column_name") not in known and c["title"] not in known:
             p.drift.append(f"{where}.{c['title']}: not in schema (kept)")
-    views = {v["title"]: v for v in meta.get("views", [])}
+    live_views = {v["title"]: v for v in meta.get("views", [])}
     for view in tspec.views:
-        if view.zh not in views:
+        if view.zh not in live_views:
             p.changes.append(Change("add view", f"{where}/{view.zh}",
                                     lambda t=table, v=view: _create_view(t, v, tspec, values)))
+        elif live_views[view.zh].get("type") == VIEW_GRID:
+            views.plan_view(p, table, live_views[view.zh], tspec, view, values)
     for form in tspec.forms:
-        if form.zh not in views:
+        if form.zh not in live_views:
             later.changes.append(Change("add form", f"{where}/{form.zh}",
                                         lambda t=table, fm=form, ts=tspec: _create_form(t, fm, ts)))
-    upkeep.view_descriptions(p, table, views, tspec)
-    upkeep.derived_filters(p, table, views, tspec, values)
+    upkeep.view_descriptions(p, table, live_views, tspec)
+    upkeep.derived_filters(p, table, live_views, tspec, values)
     if tspec.rows:
         key_title = by_name[tspec.key]["title"] if tspec.key in by_name else tspec.field(tspec.key).zh
         have = {str(k) for k in table.ids_by_key(key_title)}  # keys compare as text: "5" == 5
@@ -203,30 +203,13 @@ def _add_column(table: Table, f: FieldSpec) -> None:
     table.meta(refresh=True)
 
 
-def _col_id(table: Table, name: str) -> str:
-    return table.column(name)["id"]
-
-
 def _create_view(table: Table, view: ViewSpec, tspec: TableSpec, values: SettingValues) -> None:
     body = table.api.request(
         "POST", f"/api/v2/meta/tables/{table.id}/grids",
         json={"title": view.zh, "description": payload.describe(view.description)},
         retry=False, table=table.title,
     )
-    vid = body["id"]
-    for flt in view.filters:
-        name, op, *rest = flt
-        if rest and is_ref(rest[-1]):
-            # A fallback note, if any, was reported with the plan; a new view takes the value.
-            rest[-1] = as_filter_value(values.resolve(rest[-1], tspec.field(name).type).value)
-        table.api.request("POST", f"/api/v2/meta/views/{vid}/filters",
-                          json=payload.filter_body(_col_id(table, name), op, rest), retry=False, table=table.title)
-    for s in view.sorts:
-        table.api.request(
-            "POST", f"/api/v2/meta/views/{vid}/sorts",
-            json={"fk_column_id": _col_id(table, s.lstrip("-")), "direction": "desc" if s.startswith("-") else "asc"},
-            retry=False, table=table.title,
-        )
+    views.create_filters_and_sorts(table, body["id"], view, tspec, values)
 
 
 def _create_form(table: Table, form: FormSpec, tspec: TableSpec) -> None:

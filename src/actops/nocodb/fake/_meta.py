@@ -86,6 +86,9 @@ class MetaRoutes:
             ("PATCH", r"/api/v2/meta/form-columns/(?P<fc>[^/]+)", self.update_form_column),
             ("GET", r"/api/v2/meta/views/(?P<view>[^/]+)/(?P<kind>filters|sorts)", self.list_view_items),
             ("POST", r"/api/v2/meta/views/(?P<view>[^/]+)/(?P<kind>filters|sorts)", self.create_view_item),
+            ("DELETE", r"/api/v2/meta/filters/(?P<item>[^/]+)", self.delete_filter),
+            ("GET", r"/api/v2/meta/grids/(?P<view>[^/]+)/grid-columns", self.list_grid_columns),
+            ("PATCH", r"/api/v2/meta/grid-columns/(?P<gc>[^/]+)", self.update_grid_column),
             ("GET", r"/api/v2/meta/tables/(?P<table>[^/]+)/hooks", self.list_hooks),
             ("POST", r"/api/v2/meta/tables/(?P<table>[^/]+)/hooks", self.create_hook),
         ]
@@ -237,6 +240,34 @@ class MetaRoutes:
         item = {"id": self._new_id("fi" if m["kind"] == "filters" else "so"), "fk_view_id": view["id"], **body}
         view[m["kind"]].append(item)
         return dict(item)
+
+    def delete_filter(self, m, params, body):
+        for _, view in self.views.values():
+            for item in view["filters"]:
+                if item["id"] == m["item"]:
+                    view["filters"].remove(item)
+                    return 1
+        raise Refused(404, {"msg": f"Filter '{m['item']}' not found"})
+
+    # --- a grid's columns hold its grouping (group_by, group_by_order, group_by_sort) ---
+    def list_grid_columns(self, m, params, body):
+        table, view = self._view(m["view"])
+        if view["type"] != VIEW_TYPES["grid"]:
+            raise not_found("view", m["view"])
+        have = {gc["fk_column_id"] for gc in view["columns"]}
+        for col in table.columns:  # made on first read, as NocoDB fills them in lazily too
+            if col["id"] not in have and not col["system"]:
+                view["columns"].append({"id": self._new_id("nc"), "fk_view_id": view["id"], "fk_column_id": col["id"],
+                                        "show": True, "group_by": None, "group_by_order": None, "group_by_sort": None})
+        return [dict(gc) for gc in view["columns"]]
+
+    def update_grid_column(self, m, params, body):
+        for _, view in self.views.values():
+            for gc in view["columns"] if view["type"] == VIEW_TYPES["grid"] else ():
+                if gc["id"] == m["gc"]:
+                    gc.update({k: v for k, v in body.items() if k in ("show", "group_by", "group_by_order", "group_by_sort")})
+                    return 1
+        raise Refused(404, {"msg": f"Grid view column '{m['gc']}' not found"})
 
     # --- hooks: stored and listed, never fired ---
     def list_hooks(self, m, params, body):

@@ -1,0 +1,160 @@
+"""Manager views beyond a title: their filters, sorts and grouping, and filters the schema changed.
+
+NocoDB 0.301 keeps a grid's grouping (the toolbar's 「分组」) on its view columns: ``group_by``,
+``group_by_order`` and ``group_by_sort`` of ``GET /api/v2/meta/grids/{viewId}/grid-columns``,
+written with ``PATCH /api/v2/meta/grid-columns/{id}``. A new view gets the grouping of its
+``group_by``; an existing view without any grouping gets it too; a view someone grouped
+differently in NocoDB is left alone and reported as drift.
+
+A view whose ``filters`` changed in ``schema/`` names its earlier filters in ``old_filters``:
+a live view that still has exactly those (nobody touched them) gets the new filters; a view
+whose filters were changed in NocoDB is left alone and reported as drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actops import errors
+from actops.nocodb import Table
+from actops.schema import payload
+from actops.schema.changeset import Change, Plan
+from actops.schema.settings_ref import SettingValues, as_filter_value, is_ref
+from actops.schema.spec import TableSpec, ViewSpec
+
+Grouping = list[tuple[str, str]]  # (column id, "asc" | "desc"), outermost group first
+
+
+def create_filters_and_sorts(table: Table, view_id: str, view: ViewSpec, tspec: TableSpec,
+                             values: SettingValues) -> None:
+    create_filters(table, view_id, view.filters, tspec, values)
+    for s in view.sorts:
+        table.api.request(
+            "POST", f"/api/v2/meta/views/{view_id}/sorts",
+            json={"fk_column_id": table.column(s.lstrip("-"))["id"], "direction": _direction(s)},
+            retry=False, table=table.title,
+        )
+    if view.group_by:
+        set_grouping(table, view_id, view)
+
+
+def create_filters(table: Table, view_id: str, filters: tuple[tuple[Any, ...], ...], tspec: TableSpec,
+                   values: SettingValues) -> None:
+    for flt in filters:
+        name, op, *rest = flt
+        if rest and is_ref(rest[-1]):
+            # A fallback note, if any, was reported with the plan; a new filter takes the value.
+            rest[-1] = as_filter_value(values.resolve(rest[-1], tspec.field(name).type).value)
+        table.api.request("POST", f"/api/v2/meta/views/{view_id}/filters",
+                          json=payload.filter_body(table.column(name)["id"], op, rest), retry=False,
+                          table=table.title)
+
+
+def _direction(name: str) -> str:
+    return "desc" if name.startswith("-") else "asc"
+
+
+def wanted_grouping(table: Table, view: ViewSpec) -> Grouping:
+    return [(table.column(g.lstrip("-"))["id"], _direction(g)) for g in view.group_by]
+
+
+def live_grouping(grid_columns: list[dict[str, Any]]) -> Grouping:
+    grouped = sorted((c for c in grid_columns if c.get("group_by")), key=lambda c: c.get("group_by_order") or 0)
+    return [(c["fk_column_id"], c.get("group_by_sort") or "asc") for c in grouped]
+
+
+def _grid_columns(table: Table, view_id: str) -> list[dict[str, Any]]:
+    body = table.api.request("GET", f"/api/v2/meta/grids/{view_id}/grid-columns", table=table.title)
+    return body.get("list", []) if isinstance(body, dict) else list(body)
+
+
+def set_grouping(table: Table, view_id: str, view: ViewSpec) -> None:
+    by_column = {c["fk_column_id"]: c for c in _grid_columns(table, view_id)}
+    for order, (column_id, direction) in enumerate(wanted_grouping(table, view), start=1):
+        grid_column = by_column.get(column_id)
+        if grid_column is None:
+            raise LookupError(f"{table.title}/{view.zh}: the view has no column {column_id} to group by")
+        table.api.request("PATCH", f"/api/v2/meta/grid-columns/{grid_column['id']}",
+                          json={"group_by": True, "group_by_order": order, "group_by_sort": direction},
+                          table=table.title)
+
+
+def plan_view(p: Plan, table: Table, live_view: dict[str, Any], tspec: TableSpec, view: ViewSpec,
+              values: SettingValues) -> None:
+    """Grouping and superseded filters of one existing grid view."""
+    where = f"{tspec.zh}/{view.zh}"
+    if view.group_by:
+        _plan_grouping(p, table, live_view, view, where)
+    if view.old_filters is not None and tuple(view.old_filters) != tuple(view.filters):
+        _plan_filters(p, table, live_view, tspec, view, values, where)
+
+
+def _names(table: Table, grouping: Grouping) -> str:
+    titles = {c["id"]: c["title"] for c in table.meta()["columns"]}
+    return "、".join(titles.get(col, col) + ("（降序）" if d == "desc" else "") for col, d in grouping) or "（无）"
+
+
+def _plan_grouping(p: Plan, table: Table, live_view: dict[str, Any], view: ViewSpec, where: str) -> None:
+    try:
+        wanted = wanted_grouping(table, view)
+    except errors.NotFoundError:
+        return  # a group-by field is being added back in this plan; grouped when it exists
+    live = live_grouping(_grid_columns(table, live_view["id"]))
+    if live == wanted:
+        return
+    if live:
+        p.drift.append(f"{where}: grouped by {_names(table, live)} in NocoDB, schema says "
+                       f"{_names(table, wanted)}; left as is")
+        return
+    p.changes.append(Change("group view", f"{where}: 分组 {_names(table, wanted)}",
+                            lambda: set_grouping(table, live_view["id"], view)))
+
+
+def _filter_key(column_id: str, op: str, sub_op: Any, value: Any) -> tuple[str, str, str, str]:
+    return (column_id, op, sub_op or "", "" if value is None else str(value))
+
+
+def _spec_keys(table: Table, filters: tuple[tuple[Any, ...], ...]) -> list[tuple[str, str, str, str]]:
+    keys = []
+    for name, op, *rest in filters:
+        body = payload.filter_body(table.column(name)["id"], op, list(rest))
+        keys.append(_filter_key(body["fk_column_id"], op, body.get("comparison_sub_op"), body.get("value")))
+    return sorted(keys)
+
+
+def _plan_filters(p: Plan, table: Table, live_view: dict[str, Any], tspec: TableSpec, view: ViewSpec,
+                  values: SettingValues, where: str) -> None:
+    listed = table.api.request("GET", f"/api/v2/meta/views/{live_view['id']}/filters", table=table.title)
+    live = listed.get("list", [])
+    if any(f.get("is_group") for f in live):
+        p.drift.append(f"{where}: filters were changed in NocoDB (filter groups); left as is")
+        return
+    live_keys = sorted(_filter_key(f.get("fk_column_id"), f.get("comparison_op"), f.get("comparison_sub_op"),
+                                   f.get("value")) for f in live)
+    try:
+        old = _spec_keys(table, view.old_filters or ())
+    except errors.NotFoundError:  # a field of the old filters is gone: nothing to match
+        old = None
+    if live_keys != old:
+        try:
+            if live_keys == _spec_keys(table, _plain(view.filters)):
+                return
+        except errors.NotFoundError:  # a field of the new filters is added in this same plan
+            pass
+        p.drift.append(f"{where}: filters differ from the schema (changed in NocoDB?); left as is")
+        return
+
+    def replace() -> None:
+        table.meta(refresh=True)  # a filter field (say a formula) may have been added just before
+        for f in live:
+            table.api.request("DELETE", f"/api/v2/meta/filters/{f['id']}", table=table.title)
+        create_filters(table, live_view["id"], view.filters, tspec, values)
+
+    shown = "；".join(" ".join(str(x) for x in (tspec.field(f[0]).zh, *f[1:]) if x not in ("", None))
+                     for f in view.filters)
+    p.changes.append(Change("replace view filters", f"{where}: {shown}", replace))
+
+
+def _plain(filters: tuple[tuple[Any, ...], ...]) -> tuple[tuple[Any, ...], ...]:
+    """Filters without {setting: …} values (those are compared by upkeep.derived_filters)."""
+    return tuple(f for f in filters if not is_ref(f[-1]))
