@@ -10,7 +10,7 @@ export ACTOPS_CACHE := $(CACHE)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test setup nocodb down unit bench clean
+.PHONY: demo test setup nocodb chromium down unit bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(BOOT) && $(BOOT)/bin/pip install -q uv==0.13.8
@@ -27,7 +27,20 @@ nocodb: setup
 demo: setup
 	.venv/bin/actops demo
 
-test: nocodb
+# The browser tests (tests/browser) drive Debian's Chromium; Chinese needs CJK fonts. Nothing to do
+# when both are there; as root with apt, install them (once, quietly); otherwise say what to install.
+CHROMIUM_PKGS := chromium fonts-noto-cjk
+chromium:
+	@if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh family 2>/dev/null | grep -q .; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "The browser tests need Chromium and CJK fonts: apt-get install -y $(CHROMIUM_PKGS)"; exit 1; fi; \
+	mkdir -p $(CACHE); log=$(CACHE)/apt-chromium.log; echo "Installing $(CHROMIUM_PKGS) with apt (once; log in $$log)"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -qq $(CHROMIUM_PKGS) >$$log 2>&1 \
+	  || { apt-get update -qq >>$$log 2>&1 && apt-get install -y -qq $(CHROMIUM_PKGS) >>$$log 2>&1; } \
+	  || { echo "apt-get install -y $(CHROMIUM_PKGS) failed; see $$log"; exit 1; }
+
+test: nocodb chromium
 	.venv/bin/python -m pytest
 
 unit: setup

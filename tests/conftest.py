@@ -24,14 +24,17 @@ def pytest_collection_modifyitems(items):
                     raise pytest.UsageError(f"{item.nodeid}: bad requirement id {rid!r}")
         if "integration" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
+        if f"{os.sep}browser{os.sep}" in str(item.fspath):  # a real browser on the real stack
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
-def nocodb(tmp_path_factory) -> tuple[str, str]:
-    """URL and token of a NocoDB for tests: ACTOPS_TEST_NOCODB_URL/TOKEN, or a private local one."""
+def _nocodb_server(tmp_path_factory):
+    """URL, token and the LocalStack (None when ACTOPS_TEST_NOCODB_URL/TOKEN name a NocoDB)."""
     url, token = os.environ.get("ACTOPS_TEST_NOCODB_URL"), os.environ.get("ACTOPS_TEST_NOCODB_TOKEN")
     if url and token:
-        yield url, token
+        yield url, token, None
         return
     from actops_dev.stack import LocalStack
 
@@ -39,9 +42,32 @@ def nocodb(tmp_path_factory) -> tuple[str, str]:
     stack = LocalStack(data_dir=data, port=free_port(), env_path=data / ".env")
     try:
         url, token = stack.up(log=lambda s: None)
-        yield url, token
+        yield url, token, stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def nocodb(_nocodb_server) -> tuple[str, str]:
+    """URL and token of a NocoDB for tests: ACTOPS_TEST_NOCODB_URL/TOKEN, or a private local one."""
+    return _nocodb_server[0], _nocodb_server[1]
+
+
+@pytest.fixture(scope="session")
+def nocodb_login(_nocodb_server) -> tuple[str, str]:
+    """E-mail and password of that NocoDB's super admin, to sign in with a browser.
+
+    For a NocoDB named by ACTOPS_TEST_NOCODB_URL, set ACTOPS_TEST_NOCODB_EMAIL and _PASSWORD.
+    """
+    stack = _nocodb_server[2]
+    if stack is None:
+        email, password = os.environ.get("ACTOPS_TEST_NOCODB_EMAIL"), os.environ.get("ACTOPS_TEST_NOCODB_PASSWORD")
+        if not (email and password):
+            pytest.skip("signing in needs ACTOPS_TEST_NOCODB_EMAIL and ACTOPS_TEST_NOCODB_PASSWORD for that NocoDB")
+        return email, password
+    from actops_dev.stack import ADMIN_EMAIL
+
+    return ADMIN_EMAIL, stack._password()  # the stack's own admin password file
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,261 @@
+"""Drive NocoDB 0.301.3 in a real headless Chromium, as staff and managers use it.
+
+Facts this rests on (checked on 0.301.3; see STACK.md "A real browser"):
+
+- Sign-in is ``/dashboard/#/signin`` (``input[type=email]``, ``input[type=password]``, Enter).
+  A user's first sign-in shows an onboarding page ("What do you plan on using NocoDB for?")
+  with a "Skip" link.
+- The interface language lives only in the browser: localStorage ``nocodb-gui-v2`` is a JSON
+  object whose ``lang`` is ``"zh-Hans"`` for 简体中文 (nc-gui's locale enum ``zh_CN = "zh-Hans"``).
+- A table or view opens at ``/dashboard/#/{workspaceId}/{baseId}/{tableId}[/{viewId}]``; the
+  CE workspace id is the ``fk_workspace_id`` of any base or view.
+- Grids are drawn on a ``<canvas>``: cell text is not in the DOM. What a grid shows is read
+  from the data response it loaded (``/api/v1/db/data/noco/{base}/{table}/views/{view}…``) and
+  seen in the screenshot. A grouped grid starts with its groups closed; a group header is a
+  48 px band with 12 px between bands, under the column header (32 px; 40 px on a phone).
+- Forms are DOM: each field is ``[data-testid="nc-form-input-<title>"]`` whose class names the
+  cell kind (``nc-cell-singlelinetext``, ``nc-cell-singleselect``, ``nc-cell-date``, …, and
+  ``nc-virtual-cell-linktoanotherrecord`` / ``nc-virtual-cell-links`` for a link).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Locator, Page, Playwright, Response
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("ACTOPS_TEST_ARTIFACTS") or ROOT / "tests" / "artifacts")
+SCREENSHOTS = ARTIFACTS / "screenshots"
+TIMEOUT_MS = 60_000  # two shared cores, NocoDB and Chromium side by side: be patient, never sleep
+PACKAGES = "chromium fonts-noto-cjk"
+UI_STATE = "nocodb-gui-v2"
+ZH = "zh-Hans"
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+PHONE_MAX_WIDTH = 768  # below this NocoDB lays itself out for a phone (its sidebar covers the page)
+COLUMN_HEADER_PX, PHONE_COLUMN_HEADER_PX, GROUP_HEADER_PX, GROUP_GAP_PX = 32, 40, 48, 12
+_SAFE = re.compile(r"[^0-9A-Za-z_.\u4e00-\u9fff-]+")  # file names keep Chinese, lose the rest
+
+
+def launch(playwright: Playwright) -> Browser:
+    """Debian's Chromium (Playwright's own download cannot work here), headless, as root."""
+    exe = shutil.which("chromium")
+    if exe is None:
+        raise RuntimeError(f"no chromium on PATH: `make test` installs it, or apt-get install -y {PACKAGES}")
+    return playwright.chromium.launch(executable_path=exe, args=["--no-sandbox"], headless=True)
+
+
+def sign_in(page: Page, url: str, email: str, password: str) -> None:
+    """Sign in at /dashboard/#/signin and get past the first-sign-in onboarding page."""
+    page.goto(f"{url}/dashboard/#/signin")
+    page.locator("input[type=email]").fill(email)
+    page.locator("input[type=password]").fill(password)
+    page.locator("input[type=password]").press("Enter")
+    page.wait_for_url(lambda u: "/signin" not in u, timeout=TIMEOUT_MS)
+    skip = page.get_by_text(re.compile(r"^\s*(Skip|跳过)\s*$"))
+    signed_in = page.get_by_test_id("nc-sidebar-userinfo")
+    skip.or_(signed_in).first.wait_for(timeout=TIMEOUT_MS)
+    if skip.count() and skip.first.is_visible():
+        skip.first.click()
+    signed_in.wait_for(timeout=TIMEOUT_MS)
+
+
+def ui_language(page: Page) -> str | None:
+    return page.evaluate(f"() => (JSON.parse(localStorage.getItem('{UI_STATE}') || '{{}}')).lang || null")
+
+
+def set_language_zh(page: Page) -> None:
+    """Switch NocoDB's interface to 简体中文 (what avatar → Language → 简体中文 stores) and reload."""
+    page.evaluate(f"""() => {{
+        const state = JSON.parse(localStorage.getItem('{UI_STATE}') || '{{}}');
+        state.lang = '{ZH}';
+        localStorage.setItem('{UI_STATE}', JSON.stringify(state));
+    }}""")
+    page.reload()
+    page.get_by_test_id("nc-sidebar-userinfo").wait_for(timeout=TIMEOUT_MS)
+    if ui_language(page) != ZH:
+        raise AssertionError(f"NocoDB did not keep its interface language: {ui_language(page)!r}")
+
+
+def dashboard_url(url: str, workspace_id: str, base_id: str, table_id: str, view_id: str | None = None) -> str:
+    return f"{url}/dashboard/#/{workspace_id}/{base_id}/{table_id}" + (f"/{view_id}" if view_id else "")
+
+
+def _is_view_data(base_id: str, table_id: str, view_id: str | None) -> Callable[[Response], bool]:
+    prefix = f"/api/v1/db/data/noco/{base_id}/{table_id}/views/"
+
+    def match(r: Response) -> bool:
+        path = r.url.split("?", 1)[0]
+        if r.request.method != "GET" or prefix not in path:
+            return False
+        rest = path.split(prefix, 1)[1].split("/")
+        return (view_id is None or rest[0] == view_id) and rest[1:] in ([], ["groupby"])
+
+    return match
+
+
+def open_table(page: Page, url: str, workspace_id: str, base_id: str, table_id: str,
+               view_id: str | None = None) -> Any:
+    """Open a grid (a table's default view, or ``view_id``); return the data it loaded.
+
+    The data is the JSON NocoDB answered the grid with: ``{"list": rows, "pageInfo": …}``, or
+    for a grouped grid the groups (``{"list": [{"<field>": value, "count": n}, …]}``).
+    """
+    with page.expect_response(_is_view_data(base_id, table_id, view_id), timeout=TIMEOUT_MS) as answer:
+        page.goto(dashboard_url(url, workspace_id, base_id, table_id, view_id))
+    response = answer.value
+    assert response.ok, f"NocoDB answered {response.status} for {response.url}"
+    if (page.viewport_size or DESKTOP)["width"] < PHONE_MAX_WIDTH:
+        close_sidebar(page)
+    wait_for_grid_drawn(page)
+    return response.json()
+
+
+def close_sidebar(page: Page) -> None:
+    """On a phone NocoDB opens a view under its table list; tap × as a person would."""
+    toggle = page.locator(".nc-sidebar-left-toggle-icon:visible").first
+    toggle.wait_for(timeout=TIMEOUT_MS)
+    toggle.click()
+    page.locator(".nc-grid-wrapper canvas").first.wait_for(timeout=TIMEOUT_MS)
+
+
+def wait_for_grid_drawn(page: Page, timeout_ms: int = TIMEOUT_MS) -> None:
+    """Wait until the grid's canvas stops changing (rows drawn, no loading placeholders)."""
+    canvas = page.locator(".nc-grid-wrapper canvas").first
+    canvas.wait_for(timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    before = canvas.screenshot()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(300)  # one poll interval, not a guess at how long drawing takes
+        now = canvas.screenshot()
+        if now == before:
+            return
+        before = now
+    raise AssertionError("the grid kept changing; it was never drawn to the end")
+
+
+def expand_groups(page: Page, count: int, base_id: str, table_id: str, view_id: str) -> list[list[dict[str, Any]]]:
+    """Open the first ``count`` groups of a grouped grid (bottom one first, so none moves).
+
+    Returns the rows NocoDB sent for each group, top group first (base_id is kept for symmetry
+    with :func:`open_table`; the rows come through ``/api/v2/internal/…?operation=bulkDataList``).
+    """
+    box = page.locator(".nc-grid-wrapper canvas").first.bounding_box()
+    assert box, "the grid has no canvas"
+
+    def group_rows(r: Response) -> bool:  # an open group loads its rows in one bulk call
+        return (r.request.method == "POST" and "operation=bulkDataList" in r.url
+                and f"tableId={table_id}" in r.url and f"viewId={view_id}" in r.url)
+
+    loaded = []
+    phone = (page.viewport_size or DESKTOP)["width"] < PHONE_MAX_WIDTH
+    top = box["y"] + (PHONE_COLUMN_HEADER_PX if phone else COLUMN_HEADER_PX) + GROUP_GAP_PX
+    for i in reversed(range(count)):
+        y = top + GROUP_HEADER_PX / 2 + i * (GROUP_HEADER_PX + GROUP_GAP_PX)
+        with page.expect_response(group_rows, timeout=TIMEOUT_MS) as answer:
+            page.mouse.click(box["x"] + 120, y)
+        assert answer.value.ok, f"NocoDB answered {answer.value.status} for {answer.value.url}"
+        loaded.append([row for chunk in answer.value.json().values() for row in chunk["list"]])
+    wait_for_grid_drawn(page)
+    return loaded[::-1]
+
+
+def open_form(page: Page, url: str, workspace_id: str, base_id: str, table_id: str, form_id: str) -> Locator:
+    """Open a form view; return its submit button once the form is drawn."""
+    page.goto(dashboard_url(url, workspace_id, base_id, table_id, form_id))
+    submit = page.get_by_test_id("nc-form-submit")
+    submit.wait_for(timeout=TIMEOUT_MS)
+    return submit
+
+
+def form_field(page: Page, title: str) -> Locator:
+    return page.get_by_test_id(f"nc-form-input-{title}")
+
+
+def field_kind(cell: Locator) -> str:
+    """The kind of a form cell from its class: "link" for a link picker, else the cell type."""
+    classes = (cell.get_attribute("class") or "").split()
+    if any(c.startswith("nc-virtual-cell-l") for c in classes):  # linktoanotherrecord, links
+        return "link"
+    kinds = [c.removeprefix("nc-cell-") for c in classes if c.startswith("nc-cell-") and c != "nc-cell-field"]
+    return kinds[0] if kinds else "unknown"
+
+
+def fill_field(page: Page, title: str, value: Any) -> str:
+    """Fill one form field the way a person does; return its kind ("link", "singleselect", …).
+
+    A reference field is either a text box (type the 工号) or a link picker (search for the
+    value and pick the row that shows it): detected from the cell, so the test does not care
+    which the schema has today.
+    """
+    cell = form_field(page, title)
+    cell.scroll_into_view_if_needed()
+    kind = field_kind(cell)
+    if kind == "link":
+        _pick_link(page, cell, str(value))
+    elif kind in ("singleselect", "multiselect"):
+        for option in [value] if isinstance(value, str) else value:
+            cell.click()
+            dropdown = page.locator(".ant-select-dropdown:visible .ant-select-item-option")
+            dropdown.filter(has_text=str(option)).first.click()
+        page.keyboard.press("Escape")
+    elif kind in ("date", "datetime", "year", "time"):
+        box = cell.locator("input").first
+        box.click()
+        box.fill(str(value))
+        box.press("Enter")
+        page.keyboard.press("Escape")
+    elif kind == "longtext":
+        cell.locator("textarea").first.fill(str(value))
+    elif kind == "checkbox":
+        if bool(value) != ("checked" in (cell.inner_html() or "")):
+            cell.click()
+    else:
+        cell.locator("input").first.fill(str(value))
+    return kind
+
+
+def _pick_link(page: Page, cell: Locator, value: str) -> None:
+    cell.click()
+    search = page.locator(".nc-modal-link-record input").first
+    search.wait_for(timeout=TIMEOUT_MS)
+    search.fill(value)
+    item = page.get_by_test_id("nc-excluded-list-item").filter(has_text=value).first
+    item.wait_for(timeout=TIMEOUT_MS)
+    item.locator(".nc-list-item-link-unlink-btn").click()
+    page.keyboard.press("Escape")
+    if value not in cell.inner_text() and not cell.inner_text().strip():
+        raise AssertionError(f"picking {value!r} in {cell.get_attribute('data-testid')} linked nothing")
+
+
+def fill_form(page: Page, values: Mapping[str, Any]) -> dict[str, str]:
+    """Fill fields by title; return each field's kind."""
+    return {title: fill_field(page, title, value) for title, value in values.items()}
+
+
+def submit_form(page: Page, success: str) -> Any:
+    """Press 提交 and wait for the form's success text; return the row NocoDB answered with."""
+    def is_insert(r: Response) -> bool:
+        return r.request.method == "POST" and "/api/v1/db/data/noco/" in r.url and "/views/" in r.url
+
+    with page.expect_response(is_insert, timeout=TIMEOUT_MS) as answer:
+        page.get_by_test_id("nc-form-submit").click()
+    response = answer.value
+    assert response.ok, f"the form was refused ({response.status}): {response.text()[:300]}"
+    page.get_by_text(success).first.wait_for(timeout=TIMEOUT_MS)
+    return response.json()
+
+
+def screenshot(page: Page, name: str, folder: Path = SCREENSHOTS, full_page: bool = False) -> Path:
+    """Save a PNG under the test artifacts (tests/artifacts/screenshots/ unless told otherwise)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{_SAFE.sub('-', name)}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
