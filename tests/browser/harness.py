@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Locator, Page, Playwright, Response
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("ACTOPS_TEST_ARTIFACTS") or ROOT / "tests" / "artifacts")
@@ -129,13 +130,22 @@ def close_sidebar(page: Page) -> None:
 def wait_for_grid_drawn(page: Page, timeout_ms: int = TIMEOUT_MS) -> None:
     """Wait until the grid's canvas stops changing (rows drawn, no loading placeholders)."""
     canvas = page.locator(".nc-grid-wrapper canvas").first
-    canvas.wait_for(timeout=timeout_ms)
     deadline = time.monotonic() + timeout_ms / 1000
-    before = canvas.screenshot()
+
+    def picture() -> bytes | None:
+        try:
+            canvas.wait_for(timeout=max(1, int((deadline - time.monotonic()) * 1000)))
+            return canvas.screenshot()
+        except PlaywrightError as exc:  # the grid was drawn anew (a new canvas): look again
+            if "not attached" not in str(exc) and "detached" not in str(exc):
+                raise
+            return None
+
+    before = picture()
     while time.monotonic() < deadline:
         page.wait_for_timeout(300)  # one poll interval, not a guess at how long drawing takes
-        now = canvas.screenshot()
-        if now == before:
+        now = picture()
+        if now is not None and now == before:
             return
         before = now
     raise AssertionError("the grid kept changing; it was never drawn to the end")
