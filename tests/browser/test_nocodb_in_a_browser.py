@@ -96,7 +96,8 @@ def _rows(data, key: str) -> list[str]:
 def test_the_admin_signs_in_switches_to_chinese_and_opens_the_pending_approvals(fresh_page, nc, nocodb_login, shot):
     page = fresh_page
     harness.sign_in(page, nc.url, *nocodb_login)
-    page.locator('[data-testid^="nc-sidebar-base-title-"]').first.wait_for()  # the sidebar is drawn
+    page.goto(f"{nc.url}/dashboard/#/{nc.workspace}/{nc.base.id}")  # the base's overview
+    page.get_by_test_id("nc-tbl-title-审批步骤").wait_for()
     assert page.get_by_text("Create New").first.is_visible()  # NocoDB starts in English
     shot(page, "signed-in-english")
     harness.set_language_zh(page)
