@@ -12,8 +12,10 @@ from actops.nocodb import Api
 from actops_dev.catcher import free_port
 
 REQ_PATTERN = r"^[A-Z]{3}-\d+$"
+TESTS = Path(__file__).resolve().parent
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these markers
 def pytest_collection_modifyitems(items):
     import re
 
@@ -22,11 +24,11 @@ def pytest_collection_modifyitems(items):
             for rid in m.args:
                 if not re.match(REQ_PATTERN, rid):
                     raise pytest.UsageError(f"{item.nodeid}: bad requirement id {rid!r}")
-        if "integration" in str(item.fspath):
+        where = Path(str(item.fspath)).resolve().relative_to(TESTS).parts[0]  # unit, integration, browser
+        if where in ("integration", "browser"):
             item.add_marker(pytest.mark.integration)
-        if f"{os.sep}browser{os.sep}" in str(item.fspath):  # a real browser on the real stack
+        if where == "browser":  # a real browser on the real stack
             item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
