@@ -181,3 +181,26 @@ def test_a_grid_in_a_phone_sized_window(phone_page, nc, shot):
     first = harness.expand_groups(phone_page, 1, nc.base.id, table_id, view_id)[0]
     assert sorted(r["步骤编号"] for r in first) == ["AP-000001-S1", "AP-000003-S1"]
     shot(phone_page, "待我审批-phone-E0001")
+
+
+@pytest.mark.req("STF-2")
+def test_a_reference_that_is_a_link_is_picked_from_the_list(page, nc, prefix, shot):
+    """Today's references are text boxes; once they are NocoDB links the same helper picks from the list."""
+    base = nc.api.create_base(f"{prefix}选人")
+    people = base.create_table("people", "人员", [{"column_name": "name", "title": "姓名", "uidt": "SingleLineText"},
+                                                {"column_name": "code", "title": "工号", "uidt": "SingleLineText"}])
+    tasks = base.create_table("tasks", "任务", [{"column_name": "title", "title": "标题", "uidt": "SingleLineText"}])
+    nc.api.request("POST", f"/api/v2/meta/tables/{tasks.id}/columns", json={
+        "title": "负责人", "column_name": "owner", "uidt": "LinkToAnotherRecord", "type": "bt",
+        "parentId": people.id, "childId": tasks.id})
+    nc.api.request("POST", f"/api/v2/tables/{people.id}/records",
+                   json=[{"姓名": "张伟", "工号": "E0001"}, {"姓名": "李娜", "工号": "E0002"}])
+    form = nc.api.request("POST", f"/api/v2/meta/tables/{tasks.id}/forms", json={"title": "任务登记"})
+    harness.open_form(page, nc.url, nc.workspace, base.id, tasks.id, form["id"])
+    kinds = harness.fill_form(page, {"标题": "布置会场", "负责人": "E0002"})
+    assert kinds == {"标题": "singlelinetext", "负责人": "link"}
+    assert "李娜" in harness.form_field(page, "负责人").inner_text()  # the picked person's name, not a code
+    shot(page, "任务登记-picked")
+    harness.submit_form(page)
+    rows = nc.api.request("GET", f"/api/v2/tables/{tasks.id}/records")["list"]
+    assert [(r["标题"], (r["负责人"] or {}).get("姓名")) for r in rows] == [("布置会场", "李娜")]
