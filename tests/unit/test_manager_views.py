@@ -9,7 +9,7 @@ from actops.schema import load_schema
 from actops.schema.spec import TableSpec, ViewSpec, find_table
 from actops.schema.sync import apply, plan
 
-TABLES = {"activities", "approval_steps", "action_items"}
+TABLES = {"activities", "approval_steps", "action_items", "employees", "departments"}
 
 
 def _apply(api: FakeApi) -> None:
@@ -81,6 +81,30 @@ def test_schema_apply_brings_a_base_of_the_older_schema_up_to_date_once(api):
     assert _grouping(api, "approval_steps", "待我审批") == [("审批人", "asc")]
     assert _filters(api, "activities", "本月活动") == [("是否本月", "eq", None, 1)]
     again = plan(api, load_schema(), prefix="t-", only=TABLES)
+    assert again.changes == [] and again.drift == []
+
+
+@pytest.mark.req("STF-3", "STF-2")
+def test_a_view_grouped_by_the_key_column_is_regrouped_by_the_link_that_shows_names(api):
+    steps, view = _view(api, "approval_steps", "待我审批")
+    key = next(c for c in steps.columns if c["title"] == "审批人（工号）")
+    for gc in api.request("GET", f"/api/v2/meta/grids/{view['id']}/grid-columns"):
+        on_key = gc["fk_column_id"] == key["id"]  # as an apply before the links grouped it
+        api.request("PATCH", f"/api/v2/meta/grid-columns/{gc['id']}",
+                    json={"group_by": on_key, "group_by_order": 1 if on_key else None, "group_by_sort": "asc"})
+    assert _grouping(api, "approval_steps", "待我审批") == [("审批人（工号）", "asc")]
+    p = plan(api, load_schema(), prefix="t-", only=TABLES)
+    assert [(c.what, c.where) for c in p.changes] == [("group view", "审批步骤/待我审批: 分组 审批人")]
+    p.apply(lambda s: None)
+    assert _grouping(api, "approval_steps", "待我审批") == [("审批人", "asc")]
+    assert plan(api, load_schema(), prefix="t-", only=TABLES).changes == []
+
+
+def test_without_the_referenced_table_a_view_groups_by_the_key_column():
+    api = FakeApi()
+    apply(api, load_schema(), prefix="t-", only={"approval_steps"}, log=lambda s: None)
+    assert _grouping(api, "approval_steps", "待我审批") == [("审批人（工号）", "asc")]
+    again = plan(api, load_schema(), prefix="t-", only={"approval_steps"})
     assert again.changes == [] and again.drift == []
 
 
