@@ -10,7 +10,7 @@ import pytest
 from actops.schema import load_schema
 from actops.schema.sync import plan
 
-TABLES = {"activities", "approval_steps", "action_items"}
+TABLES = {"activities", "approval_steps", "action_items", "employees", "departments"}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 

@@ -9,7 +9,7 @@ from actops.schema import load_schema
 from actops.schema.spec import TableSpec, ViewSpec, find_table
 from actops.schema.sync import apply, plan
 
-TABLES = {"activities", "approval_steps", "action_items"}
+TABLES = {"activities", "approval_steps", "action_items", "employees", "departments"}
 
 
 def _apply(api: FakeApi) -> None:
@@ -45,8 +45,8 @@ def api():
 
 @pytest.mark.req("STF-3")
 def test_the_three_manager_views_are_grouped_and_filtered_as_the_schema_says(api):
-    assert _grouping(api, "approval_steps", "待我审批") == [("审批人（工号）", "asc")]
-    assert _grouping(api, "action_items", "本部门逾期事项") == [("部门（部门编号）", "asc")]
+    assert _grouping(api, "approval_steps", "待我审批") == [("审批人", "asc")]
+    assert _grouping(api, "action_items", "本部门逾期事项") == [("部门", "asc")]
     assert _grouping(api, "activities", "本月活动") == []
     assert _filters(api, "activities", "本月活动") == [("是否本月", "eq", None, 1)]
     acts = api.server.table_named("activities")
@@ -73,14 +73,38 @@ def test_schema_apply_brings_a_base_of_the_older_schema_up_to_date_once(api):
     p = plan(api, load_schema(), prefix="t-", only=TABLES)
     kinds = sorted((c.what, c.where) for c in p.changes)
     assert kinds == [
-        ("group view", "审批步骤/待我审批: 分组 审批人（工号）"),
-        ("group view", "待办事项/本部门逾期事项: 分组 部门（部门编号）"),
+        ("group view", "审批步骤/待我审批: 分组 审批人"),
+        ("group view", "待办事项/本部门逾期事项: 分组 部门"),
         ("replace view filters", "活动/本月活动: 是否本月 eq 1"),
     ]
     p.apply(lambda s: None)
-    assert _grouping(api, "approval_steps", "待我审批") == [("审批人（工号）", "asc")]
+    assert _grouping(api, "approval_steps", "待我审批") == [("审批人", "asc")]
     assert _filters(api, "activities", "本月活动") == [("是否本月", "eq", None, 1)]
     again = plan(api, load_schema(), prefix="t-", only=TABLES)
+    assert again.changes == [] and again.drift == []
+
+
+@pytest.mark.req("STF-3", "STF-2")
+def test_a_view_grouped_by_the_key_column_is_regrouped_by_the_link_that_shows_names(api):
+    steps, view = _view(api, "approval_steps", "待我审批")
+    key = next(c for c in steps.columns if c["title"] == "审批人（工号）")
+    for gc in api.request("GET", f"/api/v2/meta/grids/{view['id']}/grid-columns"):
+        on_key = gc["fk_column_id"] == key["id"]  # as an apply before the links grouped it
+        api.request("PATCH", f"/api/v2/meta/grid-columns/{gc['id']}",
+                    json={"group_by": on_key, "group_by_order": 1 if on_key else None, "group_by_sort": "asc"})
+    assert _grouping(api, "approval_steps", "待我审批") == [("审批人（工号）", "asc")]
+    p = plan(api, load_schema(), prefix="t-", only=TABLES)
+    assert [(c.what, c.where) for c in p.changes] == [("group view", "审批步骤/待我审批: 分组 审批人")]
+    p.apply(lambda s: None)
+    assert _grouping(api, "approval_steps", "待我审批") == [("审批人", "asc")]
+    assert plan(api, load_schema(), prefix="t-", only=TABLES).changes == []
+
+
+def test_without_the_referenced_table_a_view_groups_by_the_key_column():
+    api = FakeApi()
+    apply(api, load_schema(), prefix="t-", only={"approval_steps"}, log=lambda s: None)
+    assert _grouping(api, "approval_steps", "待我审批") == [("审批人（工号）", "asc")]
+    again = plan(api, load_schema(), prefix="t-", only={"approval_steps"})
     assert again.changes == [] and again.drift == []
 
 
@@ -99,7 +123,7 @@ def test_a_view_a_person_changed_in_nocodb_is_reported_not_reverted(api):
     p = plan(api, load_schema(), prefix="t-", only=TABLES)
     assert p.changes == []
     assert sorted(p.drift) == [
-        "审批步骤/待我审批: grouped by 审批角色（降序） in NocoDB, schema says 审批人（工号）; left as is",
+        "审批步骤/待我审批: grouped by 审批角色（降序） in NocoDB, schema says 审批人; left as is",
         "活动/本月活动: filters differ from the schema (changed in NocoDB?); left as is",
     ]
 

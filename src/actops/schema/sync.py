@@ -66,10 +66,12 @@ def plan(api: Api, specs: Iterable[BaseSpec], prefix: str = "", only: set[str] |
                 todo = links.linked_fields(tspec)
                 later.changes += [Change("add form", f"{spec.zh}/{tspec.zh}/{fm.zh}", _form_fn(base, tspec, fm))
                                   for fm in tspec.forms]
+                later.changes += views.grouping_changes(base, tspec, f"{spec.zh}/{tspec.zh}")
             else:
                 table = base.table(existing[tspec.name]["id"], existing[tspec.name]["title"])
-                _plan_table(p, table, tspec, values, later)
                 todo = links.missing(table, tspec)
+                linking = frozenset(f.name for f in todo if f.ref in existing or f.ref in created)
+                _plan_table(p, table, tspec, values, later, base, linking)
             specs_by_name = {t.name: t for t in spec.tables}
             for f in todo:
                 if f.ref in existing or f.ref in created:
@@ -129,6 +131,9 @@ def _deferred_base(api: Api, spec: BaseSpec, prefix: str, tables: list[TableSpec
         for tspec in tables:
             for form in tspec.forms:
                 _form_fn(base, tspec, form)()
+        for tspec in tables:
+            for change in views.grouping_changes(base, tspec, tspec.zh):
+                change.run()
 
     return run
 
@@ -152,7 +157,8 @@ def _create_table_fn(base: Base, tspec: TableSpec, seed: list[dict[str, Any]],
     return run
 
 
-def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues, later: Plan) -> None:
+def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues, later: Plan, base: Base,
+                linking: frozenset[str] = frozenset()) -> None:
     meta = table.meta(refresh=True)
     by_name = {c.get("column_name"): c for c in meta["columns"] if c.get("column_name")}
     by_title = {c["title"]: c for c in meta["columns"]}
@@ -180,8 +186,11 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues, 
         if view.zh not in live_views:
             p.changes.append(Change("add view", f"{where}/{view.zh}",
                                     lambda t=table, v=view: _create_view(t, v, tspec, values)))
+            if view.group_by:
+                later.changes.append(Change("group view", f"{where}/{view.zh}",
+                                            views.grouping_fn(base, tspec, view)))
         elif live_views[view.zh].get("type") == VIEW_GRID:
-            views.plan_view(p, table, live_views[view.zh], tspec, view, values)
+            views.plan_view(p, later, table, base, live_views[view.zh], tspec, view, values, linking)
     for form in tspec.forms:
         if form.zh not in live_views:
             later.changes.append(Change("add form", f"{where}/{form.zh}",

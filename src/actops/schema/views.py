@@ -2,9 +2,11 @@
 
 NocoDB 0.301 keeps a grid's grouping (the toolbar's 「分组」) on its view columns: ``group_by``,
 ``group_by_order`` and ``group_by_sort`` of ``GET /api/v2/meta/grids/{viewId}/grid-columns``,
-written with ``PATCH /api/v2/meta/grid-columns/{id}``. A new view gets the grouping of its
-``group_by``; an existing view without any grouping gets it too; a view someone grouped
-differently in NocoDB is left alone and reported as drift.
+written with ``PATCH /api/v2/meta/grid-columns/{id}``. A view groups by a reference through its
+link (「审批人」, so the group header is the person's name), else by the column itself. Grouping
+is set after the links exist (the sync plan runs it last): for a new view, for a view without
+any grouping, and for one grouped by the key columns an earlier apply used before the links;
+a view someone grouped differently in NocoDB is left alone and reported as drift.
 
 A view whose ``filters`` changed in ``schema/`` names its earlier filters in ``old_filters``:
 a live view that still has exactly those (nobody touched them) gets the new filters; a view
@@ -13,11 +15,12 @@ whose filters were changed in NocoDB is left alone and reported as drift.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from actops import errors
-from actops.nocodb import Table
-from actops.schema import payload
+from actops.nocodb import Base, Table
+from actops.schema import links, payload
 from actops.schema.changeset import Change, Plan
 from actops.schema.settings_ref import SettingValues, as_filter_value, is_ref
 from actops.schema.spec import TableSpec, ViewSpec
@@ -27,6 +30,7 @@ Grouping = list[tuple[str, str]]  # (column id, "asc" | "desc"), outermost group
 
 def create_filters_and_sorts(table: Table, view_id: str, view: ViewSpec, tspec: TableSpec,
                              values: SettingValues) -> None:
+    """Filters and sorts of a new view; its grouping comes later (:func:`grouping_fn`)."""
     create_filters(table, view_id, view.filters, tspec, values)
     for s in view.sorts:
         table.api.request(
@@ -34,8 +38,6 @@ def create_filters_and_sorts(table: Table, view_id: str, view: ViewSpec, tspec: 
             json={"fk_column_id": table.column(s.lstrip("-"))["id"], "direction": _direction(s)},
             retry=False, table=table.title,
         )
-    if view.group_by:
-        set_grouping(table, view_id, view)
 
 
 def create_filters(table: Table, view_id: str, filters: tuple[tuple[Any, ...], ...], tspec: TableSpec,
@@ -54,7 +56,18 @@ def _direction(name: str) -> str:
     return "desc" if name.startswith("-") else "asc"
 
 
-def wanted_grouping(table: Table, view: ViewSpec) -> Grouping:
+def _grouped_column(table: Table, tspec: TableSpec, name: str) -> dict[str, Any]:
+    f = tspec.field(name)
+    return (links.link_column(table, f) if f.link else None) or table.column(name)
+
+
+def wanted_grouping(table: Table, tspec: TableSpec, view: ViewSpec) -> Grouping:
+    """The grouping as it can be now: by a reference's link where it exists, else by the column."""
+    return [(_grouped_column(table, tspec, g.lstrip("-"))["id"], _direction(g)) for g in view.group_by]
+
+
+def key_grouping(table: Table, view: ViewSpec) -> Grouping:
+    """The grouping by the fields' own (key) columns, as written before references were links."""
     return [(table.column(g.lstrip("-"))["id"], _direction(g)) for g in view.group_by]
 
 
@@ -68,23 +81,57 @@ def _grid_columns(table: Table, view_id: str) -> list[dict[str, Any]]:
     return body.get("list", []) if isinstance(body, dict) else list(body)
 
 
-def set_grouping(table: Table, view_id: str, view: ViewSpec) -> None:
+def set_grouping(table: Table, view_id: str, tspec: TableSpec, view: ViewSpec) -> None:
+    table.meta(refresh=True)  # links may have been added in this same apply
+    wanted = wanted_grouping(table, tspec, view)
     by_column = {c["fk_column_id"]: c for c in _grid_columns(table, view_id)}
-    for order, (column_id, direction) in enumerate(wanted_grouping(table, view), start=1):
+    keep = {column_id for column_id, _ in wanted}
+    for gc in by_column.values():  # an earlier grouping (say, by the key column) gives way
+        if gc.get("group_by") and gc["fk_column_id"] not in keep:
+            table.api.request("PATCH", f"/api/v2/meta/grid-columns/{gc['id']}", json={"group_by": False},
+                              table=table.title)
+    for order, (column_id, direction) in enumerate(wanted, start=1):
         grid_column = by_column.get(column_id)
         if grid_column is None:
-            raise LookupError(f"{table.title}/{view.zh}: the view has no column {column_id} to group by")
+            raise errors.NotFoundError(f"the view {view.zh} has no column {column_id} to group by",
+                                       table=table.title)
         table.api.request("PATCH", f"/api/v2/meta/grid-columns/{grid_column['id']}",
                           json={"group_by": True, "group_by_order": order, "group_by_sort": direction},
                           table=table.title)
 
 
-def plan_view(p: Plan, table: Table, live_view: dict[str, Any], tspec: TableSpec, view: ViewSpec,
-              values: SettingValues) -> None:
-    """Grouping and superseded filters of one existing grid view."""
+def grouping_fn(base: Base, tspec: TableSpec, view: ViewSpec) -> Callable[[], None]:
+    """The change that groups a view, found by title when it runs (it may be new in this apply)."""
+
+    def run() -> None:
+        table = base.table_by_name(tspec.name)
+        if table is None:
+            raise errors.NotFoundError(f"no table {tspec.zh} to group {view.zh} in")
+        live = next(v for v in table.meta(refresh=True)["views"] if v["title"] == view.zh)
+        set_grouping(table, live["id"], tspec, view)
+
+    return run
+
+
+def grouping_changes(base: Base, tspec: TableSpec, where: str) -> list[Change]:
+    """Grouping of the views of a table made in this apply."""
+    return [Change("group view", f"{where}/{v.zh}: 分组 {_field_names(tspec, v)}", grouping_fn(base, tspec, v))
+            for v in tspec.views if v.group_by]
+
+
+def _field_names(tspec: TableSpec, view: ViewSpec) -> str:
+    return "、".join(tspec.field(g.lstrip("-")).zh + ("（降序）" if g.startswith("-") else "") for g in view.group_by)
+
+
+def plan_view(p: Plan, later: Plan, table: Table, base: Base, live_view: dict[str, Any], tspec: TableSpec,
+              view: ViewSpec, values: SettingValues, linking: frozenset[str] = frozenset()) -> None:
+    """Superseded filters (into ``p``) and grouping (into ``later``, after links) of one grid view.
+
+    ``linking``: names of the reference fields whose link this same plan adds.
+    """
     where = f"{tspec.zh}/{view.zh}"
     if view.group_by:
-        _plan_grouping(p, table, live_view, view, where)
+        _plan_grouping(p, later, table, base, live_view, tspec, view, where, linking)
     if view.old_filters is not None and tuple(view.old_filters) != tuple(view.filters):
         _plan_filters(p, table, live_view, tspec, view, values, where)
 
@@ -94,20 +141,22 @@ def _names(table: Table, grouping: Grouping) -> str:
     return "、".join(titles.get(col, col) + ("（降序）" if d == "desc" else "") for col, d in grouping) or "（无）"
 
 
-def _plan_grouping(p: Plan, table: Table, live_view: dict[str, Any], view: ViewSpec, where: str) -> None:
+def _plan_grouping(p: Plan, later: Plan, table: Table, base: Base, live_view: dict[str, Any], tspec: TableSpec,
+                   view: ViewSpec, where: str, linking: frozenset[str]) -> None:
     try:
-        wanted = wanted_grouping(table, view)
+        now, keyed = wanted_grouping(table, tspec, view), key_grouping(table, view)
     except errors.NotFoundError:
-        return  # a group-by field is being added back in this plan; grouped when it exists
+        now, keyed = None, None  # a group-by field is added in this plan
     live = live_grouping(_grid_columns(table, live_view["id"]))
-    if live == wanted:
+    pending = any(g.lstrip("-") in linking for g in view.group_by)  # its link comes in this plan
+    if live and live == now and not pending:
         return
-    if live:
+    if live and live != keyed and live != now:
         p.drift.append(f"{where}: grouped by {_names(table, live)} in NocoDB, schema says "
-                       f"{_names(table, wanted)}; left as is")
+                       f"{_field_names(tspec, view)}; left as is")
         return
-    p.changes.append(Change("group view", f"{where}: 分组 {_names(table, wanted)}",
-                            lambda: set_grouping(table, live_view["id"], view)))
+    later.changes.append(Change("group view", f"{where}: 分组 {_field_names(tspec, view)}",
+                                grouping_fn(base, tspec, view)))
 
 
 def _filter_key(column_id: str, op: str, sub_op: Any, value: Any) -> tuple[str, str, str, str]:
