@@ -153,7 +153,7 @@ def test_display_columns_are_set_by_schema_apply_and_kept(api, prefix):
     assert plan(api, specs, prefix=pre, only=only).changes == []  # a second apply: nothing to do
     # the formula reads as people say it
     steps = api.base_by_title(pre + "活动运营").table(tables["approval_steps"])
-    steps.create([{"步骤编号": "AP-1-S2", "审批申请": "AP-1", "顺序": 2, "审批角色": "财务"}], key="步骤编号")
+    steps.create([{"步骤编号": "AP-1-S2", "审批申请（申请编号）": "AP-1", "顺序": 2, "审批角色": "财务"}], key="步骤编号")
     assert steps.all()[0]["步骤名称"] == "AP-1 第2步 财务"
     # changed by hand in NocoDB: the next apply lists it and puts it back
     code_col = next(c for c in steps.columns(refresh=True) if c["title"] == "步骤编号")
