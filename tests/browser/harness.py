@@ -34,7 +34,7 @@ from playwright.sync_api import Error as PlaywrightError
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("ACTOPS_TEST_ARTIFACTS") or ROOT / "tests" / "artifacts")
 SCREENSHOTS = ARTIFACTS / "screenshots"
-TIMEOUT_MS = 60_000  # two shared cores, NocoDB and Chromium side by side: be patient, never sleep
+TIMEOUT_MS = 120_000  # two shared cores, NocoDB and Chromium side by side: be patient, never sleep
 PACKAGES = "chromium fonts-noto-cjk"
 UI_STATE = "nocodb-gui-v2"
 ZH = "zh-Hans"
@@ -243,7 +243,9 @@ def _pick_link(page: Page, cell: Locator, value: str) -> None:
     search = page.locator(".nc-modal-link-record input").first
     search.wait_for(timeout=TIMEOUT_MS)
     search.fill(value)
-    item = page.get_by_test_id("nc-excluded-list-item").filter(has_text=value).first
+    items = page.get_by_test_id("nc-excluded-list-item")
+    expect(items.filter(has_not_text=value)).to_have_count(0, timeout=TIMEOUT_MS)  # the search has run
+    item = items.filter(has_text=value).first
     item.wait_for(timeout=TIMEOUT_MS)
     item.locator(".nc-list-item-link-unlink-btn").click()
     cell.locator(".chips").filter(has_text=re.compile(r"\S")).first.wait_for(timeout=TIMEOUT_MS)  # picked
