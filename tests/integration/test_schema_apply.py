@@ -127,7 +127,7 @@ def test_an_old_base_with_en_descriptions_gets_zh_ones(api, prefix):
     assert risks.column("score")["description"] is None
     assert risks.column("score")["colOptions"]["formula_raw"] == "{可能性} * {影响程度}"
     assert acts.column("owner")["description"] == "由系统按「负责人」填写；请在「负责人」中选择，勿手工修改"
-    assert all(v["description"] is None for v in acts.meta()["views"])
+    assert not any((v["description"] or "").startswith("en:") for v in acts.meta()["views"])
     assert kpis.all() == kpi_rows  # data untouched
 
 
