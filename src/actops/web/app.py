@@ -142,6 +142,9 @@ def serve(host: str, port: int, prefix: str | None, print_link: str | None,
     config.nocodb()  # fail now, in one line, if NocoDB is not configured
     app = create_app(lambda: store_from_env(prefix), signer, clock=(lambda: now) if now else _wall_clock)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per NocoDB call would flood the log (and block a service whose stderr is a
+    # full pipe): the client's own requests are logged only when something goes wrong.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     echo(f"「我的待办」 on http://{host}:{port}/ — links in digests point to {public_url()}/todo/…"
          + (f" (items judged as of {now:%Y-%m-%d %H:%M})" if now else ""))
     uvicorn.run(app, host=host, port=port, access_log=False, proxy_headers=True, log_level="info")
