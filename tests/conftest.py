@@ -65,6 +65,8 @@ def nocodb_login(_nocodb_server) -> tuple[str, str]:
     if stack is None:
         email, password = os.environ.get("ACTOPS_TEST_NOCODB_EMAIL"), os.environ.get("ACTOPS_TEST_NOCODB_PASSWORD")
         if not (email and password):
+            # Only for an external NocoDB (ACTOPS_TEST_NOCODB_URL); `make test` starts its own and
+            # always knows the admin's password, so this never skips in CI.
             pytest.skip("signing in needs ACTOPS_TEST_NOCODB_EMAIL and ACTOPS_TEST_NOCODB_PASSWORD for that NocoDB")
         return email, password
     from actops_dev.stack import ADMIN_EMAIL
