@@ -21,7 +21,8 @@ class JobEntry:
         return importlib.import_module(self.module).JOB
 
 
-# In this order in the demo: intake gives form rows their keys before the others read them.
+# In this order in the demo: intake gives form rows their keys before the others read them;
+# approvals opens steps before escalations chases them.
 JOBS: tuple[JobEntry, ...] = (
     JobEntry(
         name="intake",
@@ -33,6 +34,18 @@ JOBS: tuple[JobEntry, ...] = (
             "through the five forms get their key, submitted time and submitter; document names "
             "are checked against the naming rule; 工作日历 is filled for the years chinese_calendar "
             "knows when dates are missing. Idle runs cost two one-row reads per watched table."
+        ),
+    ),
+    JobEntry(
+        name="approvals",
+        title="审批流转",
+        module="actops.jobs.approvals",
+        cron="*/10 * * * *",
+        description=(
+            "Approvals (APR-1..5, ACT-2, PLN-1, SEC-4): every 10 minutes (and at once when a "
+            "webhook from automations/ wakes it), requests in 审批中 are routed into ordered steps, "
+            "decisions from the grid (approver's own account only) or the signed link move them on, "
+            "the applicant is told the outcome, and every decision history is checked and sealed."
         ),
     ),
     JobEntry(

@@ -167,6 +167,21 @@ class BoundTable:
         self.create(new)
         return len(new), len(rows) - len(new)
 
+    def create_new(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert the rows whose natural key is not in the table yet, looked up with ``in``
+        filters (50 keys a call), so a rerun or a resumed run inserts nothing twice."""
+        from actops.nocodb import F
+
+        key = self.spec.key
+        wanted = list(dict.fromkeys(str(r[key]) for r in rows))
+        have: set[str] = set()
+        for i in range(0, len(wanted), 50):
+            found = self.rows(self.where(F(key).in_(wanted[i:i + 50])), fields=[key])
+            have |= {str(r[key]) for r in found}
+        new = [r for r in rows if str(r[key]) not in have]
+        self.create(new)
+        return len(new)
+
     def mark_issues(self, issues: Sequence[Issue], checked: Iterable[int] = (), tag: str = "数据检查") -> int:
         """Put each issue into its row's 数据问题 field, as lines starting with 【tag】.
 

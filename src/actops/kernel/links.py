@@ -30,6 +30,7 @@ from actops import config
 from actops.errors import ConfigError
 
 PURPOSE_TODO = "todo"
+PURPOSE_APPROVE = "approve"  # bound to one approval step as well as the person (``ref``)
 DEFAULT_DAYS = 14
 DEFAULT_PORT = 8090
 MIN_SECRET_CHARS = 32
@@ -52,6 +53,7 @@ class Claims:
     purpose: str
     expires: datetime
     kid: str
+    ref: str | None = None  # what the link is for besides the person (an approval step's code)
 
 
 def _b64(data: bytes) -> str:
@@ -91,10 +93,13 @@ class LinkSigner:
     def _mac(self, secret: bytes, payload: str) -> str:
         return _b64(hmac.new(secret, _DOMAIN + payload.encode("ascii"), hashlib.sha256).digest())
 
-    def sign(self, code: str, purpose: str, issued_at: datetime, days: int | None = None) -> str:
+    def sign(self, code: str, purpose: str, issued_at: datetime, days: int | None = None,
+             ref: str | None = None) -> str:
         expires = int((issued_at + timedelta(days=days or self.days)).timestamp())
-        body = json.dumps({"k": self.kid, "p": purpose, "s": code, "x": expires},
-                          ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        claims: dict[str, Any] = {"k": self.kid, "p": purpose, "s": code, "x": expires}
+        if ref is not None:
+            claims["r"] = ref
+        body = json.dumps(claims, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         payload = f"{_VERSION}.{_b64(body.encode())}"
         return f"{payload}.{self._mac(self.secret, payload)}"
 
@@ -107,7 +112,9 @@ class LinkSigner:
         try:
             claims = json.loads(_unb64(parts[1]).decode())
             kid, code, purp, exp = claims["k"], claims["s"], claims["p"], claims["x"]
-            if not (isinstance(kid, str) and isinstance(code, str) and isinstance(purp, str) and type(exp) is int):
+            ref = claims.get("r")
+            if not (isinstance(kid, str) and isinstance(code, str) and isinstance(purp, str) and type(exp) is int
+                    and (ref is None or isinstance(ref, str))):
                 raise ValueError("types")
             _unb64(parts[2])
         except (ValueError, KeyError, TypeError, UnicodeDecodeError, binascii.Error):
@@ -122,7 +129,7 @@ class LinkSigner:
         expires = datetime.fromtimestamp(exp, tz=now.tzinfo)
         if now >= expires:
             raise LinkError("expired", f"链接已于 {expires:%Y-%m-%d %H:%M} 过期", status=410)
-        return Claims(code=code, purpose=purp, expires=expires, kid=kid)
+        return Claims(code=code, purpose=purp, expires=expires, kid=kid, ref=ref)
 
 
 def signer_from_env(*, generate_local: bool = True) -> LinkSigner | None:
@@ -162,6 +169,23 @@ class TodoLinks:
 
     def url_for(self, code: str) -> str:
         return f"{self.base_url}/todo/{self.signer.sign(code, PURPOSE_TODO, self.issued_at)}"
+
+
+@dataclass(frozen=True)
+class DecisionLinks:
+    """Links to decide one approval step (STF-5): bound to the step and the person."""
+
+    signer: LinkSigner
+    base_url: str
+    issued_at: datetime
+
+    def url_for(self, code: str, step: str) -> str:
+        return f"{self.base_url}/approve/{self.signer.sign(code, PURPOSE_APPROVE, self.issued_at, ref=step)}"
+
+
+def decision_links_from_env(issued_at: datetime) -> DecisionLinks | None:
+    signer = signer_from_env()
+    return DecisionLinks(signer, public_url(), issued_at) if signer else None
 
 
 def todo_links_from_env(issued_at: datetime) -> TodoLinks | None:

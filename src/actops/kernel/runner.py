@@ -11,8 +11,8 @@ kill at any moment is repaired by the next run:
 1. insert the 运行中 row and take the lease (:mod:`~actops.kernel.lease`); a second run stops;
 2. skip when no watched table changed, no item falls due and no message waits;
 3. load and plan; items covered by messages that a dead run enqueued count as notified;
-4. confirm the lease, ``apply_extra`` (if the job has one), enqueue messages, write row
-   updates, put issues on their rows;
+4. confirm the lease, ``apply_extra`` (if the job has one), enqueue messages, insert new
+   rows (those whose key is new), write row updates, put issues on their rows;
 5. send due messages one by one, each marked sent as its channel accepts it;
 6. finish the run-log row with stats, marks and the next wake-up time.
 """
@@ -59,6 +59,9 @@ class Plan:
     issues: list[Issue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     row_updates: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    # New rows per table, each with its natural key: a row whose key exists is not inserted
+    # again (a run killed between two batches leaves the rest to the next run).
+    inserts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
     checked: dict[str, list[int]] = field(default_factory=dict)  # rows whose notes are refreshed
     wake_at: datetime | None = None  # the next moment something falls due without any edit
@@ -67,6 +70,9 @@ class Plan:
 
     def update(self, table: str, row_id: int, **values: Any) -> None:
         self.row_updates.setdefault(table, {}).setdefault(row_id, {}).update(values)
+
+    def insert(self, table: str, row: dict[str, Any]) -> None:
+        self.inserts.setdefault(table, []).append(row)
 
 
 class Job(Protocol):
@@ -138,6 +144,8 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
         runlog.wrote("outbox", len(new))
         for table, n in store.write_ref_fixes().items():  # keys and links put back in step
             runlog.wrote(table, n)
+        for table, rows in plan.inserts.items():  # in planning order: a row is inserted before rows linking to it
+            runlog.wrote(table, store.table(table).create_new(rows))
         for table, changes in plan.row_updates.items():
             rows, refused = _writable(store.table(table), changes)
             plan.issues += refused  # a computed value NocoDB must not take: reported, the rest written

@@ -35,12 +35,15 @@ UIDT = {
     "ref": "SingleLineText",
     "formula": "Formula",
     "created_by": "CreatedBy",
+    "modified_by": "LastModifiedBy",
 }
 # Fields NocoDB fills itself; the engine never writes them. A `created_by` field shows the
 # account that created the row (the signed-in person who submitted a form): the records
 # API returns it as ``{"id", "email", "display_name", "meta"}``, even for rows created
 # before the field was added (it reads NocoDB's own created_by column).
-COMPUTED = {"formula", "created_by"}
+# A `modified_by` field shows the account of the row's last editor (LastModifiedBy), the
+# same shape; approvals accept a decision typed into a grid only from the approver's account.
+COMPUTED = {"formula", "created_by", "modified_by"}
 NUMERIC = {"number", "decimal", "currency", "percent", "rating"}
 DECIMAL_PRECISION = 2  # decimals shown for a `decimal` field unless it says `precision:`
 MAX_PRECISION = 8  # NocoDB offers 0–8 decimals (nocodb-sdk precisionFormats)
@@ -48,7 +51,7 @@ MAX_PRECISION = 8  # NocoDB offers 0–8 decimals (nocodb-sdk precisionFormats)
 FieldType = Literal[
     "text", "longtext", "number", "decimal", "currency", "percent", "date", "datetime",
     "checkbox", "select", "multiselect", "email", "phone", "url", "rating", "attachment",
-    "json", "ref", "formula", "created_by",
+    "json", "ref", "formula", "created_by", "modified_by",
 ]
 KEY_PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]{1,5}$")
 
@@ -95,8 +98,8 @@ class FieldSpec(_Model):
             raise ValueError(f"field {self.name}: ref needs `ref: <table>`")
         if self.type == "formula" and not self.formula:
             raise ValueError(f"field {self.name}: formula needs `formula:`")
-        if self.type == "created_by" and (self.required or self.default is not None):
-            raise ValueError(f"field {self.name}: a created_by field is filled by NocoDB (no required, no default)")
+        if self.type in ("created_by", "modified_by") and (self.required or self.default is not None):
+            raise ValueError(f"field {self.name}: a {self.type} field is filled by NocoDB (no required, no default)")
         return self
 
     @property

@@ -211,21 +211,22 @@ def _plan_table(p: Plan, table: Table, tspec: TableSpec, values: SettingValues, 
 
 
 def _created_by(meta: dict[str, Any], f: FieldSpec) -> dict[str, Any] | None:
-    """The table's own CreatedBy field for a ``created_by`` spec field.
+    """The table's own CreatedBy (LastModifiedBy) field for a ``created_by`` (``modified_by``)
+    spec field.
 
     NocoDB gives such a field no column name (it reads the system ``created_by`` column), so
     it is found by type: one renamed in the grid is still the same field, not a missing one.
     """
-    if f.type != "created_by":
+    if f.type not in ("created_by", "modified_by"):
         return None
-    return next((c for c in meta["columns"] if c["uidt"] == "CreatedBy" and not c.get("system")), None)
+    return next((c for c in meta["columns"] if c["uidt"] == f.uidt and not c.get("system")), None)
 
 
 def _add_column(table: Table, f: FieldSpec) -> None:
     body = table.api.request("POST", f"/api/v2/meta/tables/{table.id}/columns", json=column_payload(f),
                              retry=False, table=table.title)
     meta = table.meta(refresh=True)
-    if f.type == "created_by":
+    if f.type in ("created_by", "modified_by"):
         col = _created_by(meta, f)
         _hide_in_forms(table, meta, col["id"] if col else (body or {}).get("id"))
 
