@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from actops.errors import ActopsError
 from actops.kernel.calendar import TZ
-from actops.kernel.links import PURPOSE_TODO, LinkError, LinkSigner
+from actops.kernel.links import PURPOSE_APPROVE, PURPOSE_TODO, LinkError, LinkSigner
 from actops.web.page import render_message, render_todo
 from actops.web.todo import PageRefused, build_page, load_todo
 
@@ -74,9 +74,10 @@ def _wall_clock() -> datetime:
 
 def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
                clock: Callable[[], datetime] = _wall_clock, link_clock: Callable[[], datetime] = _wall_clock,
-               templates_dir: Path | None = None) -> Starlette:
+               templates_dir: Path | None = None, on_decision: Callable[[str], None] | None = None) -> Starlette:
     """``clock`` is the business time the items are judged at (``--now`` for demos and tests);
-    ``link_clock`` the time links expire by, the wall clock unless a test says otherwise."""
+    ``link_clock`` the time links expire by, the wall clock unless a test says otherwise;
+    ``on_decision(step_code)`` is called after a decision was recorded (to wake the approvals job)."""
     stores = store if isinstance(store, StoreCache) else StoreCache(store)
 
     def page(status: int, heading: str, detail: str, what_to_do: str) -> HTMLResponse:
@@ -108,6 +109,54 @@ def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
         log.info("served /todo/… for %s", claims.code)
         return HTMLResponse(html, headers=HEADERS)
 
+    decide_headers = {**HEADERS, "Content-Security-Policy": HEADERS["Content-Security-Policy"].replace(
+        "form-action 'none'", "form-action 'self'")}
+
+    async def approve(request: Request) -> HTMLResponse:
+        from urllib.parse import parse_qs
+
+        from actops.web import decide
+        from actops.web.decide_page import render_decide, render_done
+
+        try:
+            claims = signer.verify(request.path_params["token"], PURPOSE_APPROVE, link_clock())
+        except LinkError as err:
+            log.info("refused /approve/… (%s)", err.reason)
+            return page(err.status, HEADINGS[err.reason], str(err), WHAT_TO_DO[err.reason].replace("「我的待办」", "审批"))
+        if not claims.ref:
+            return page(403, "链接无效", "此链接不属于任何审批步骤。", "请使用提醒消息中的审批链接。")
+        try:
+            if request.method == "POST":
+                form = parse_qs((await request.body()).decode("utf-8", "replace"))
+                now = clock()
+                view = decide.record(stores.get(), claims.code, claims.ref, (form.get("decision") or [""])[0],
+                                     (form.get("comment") or [""])[0], now)
+                log.info("decision on %s by %s", claims.ref, claims.code)
+                if on_decision is not None:
+                    on_decision(claims.ref)
+                return HTMLResponse(render_done(view, (form.get("decision") or [""])[0],
+                                                (form.get("comment") or [""])[0], templates_dir), headers=HEADERS)
+            view = decide.load_view(stores.get(), claims.code, claims.ref)
+            decide.check_open(view)
+            return HTMLResponse(render_decide(view, claims.expires, row_url(view), templates_dir),
+                                headers=decide_headers)
+        except decide.Refused as err:
+            log.info("refused /approve/… for %s on %s: %s", claims.code, claims.ref, err.detail)
+            return page(err.status, err.heading, err.detail, err.what_to_do)
+        except ActopsError as err:
+            stores.drop()
+            log.warning("approve page of %s: NocoDB failed: %s", claims.code, err)
+            return page(503, "暂时无法读取数据", "系统暂时无法从 NocoDB 读取这条审批。",
+                        "请稍后刷新本页；如持续出现，请联系系统管理员（服务日志中有详细原因）。")
+
+    def row_url(view: Any) -> str | None:
+        try:
+            from actops.kernel.links import row_links
+
+            return row_links(stores.get(), ["approval_requests"]).row("approval_requests", view.request.get("Id"))
+        except ActopsError:
+            return None
+
     def health(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok", headers=HEADERS)
 
@@ -115,7 +164,8 @@ def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
         return page(404, "页面不存在", "这个地址没有内容。", "请点击提醒消息中的「我的待办」链接。")
 
     return Starlette(
-        routes=[Route("/", home), Route("/todo/{token}", todo), Route("/healthz", health)],
+        routes=[Route("/", home), Route("/todo/{token}", todo), Route("/healthz", health),
+                Route("/approve/{token}", approve, methods=["GET", "POST"])],
         exception_handlers={404: not_found},
     )
 
