@@ -281,6 +281,33 @@ def access_apply(
         console.print(f"{len(known)} sign-ins in {accounts_file()} (git-ignored; e-mail, password)")
 
 
+approvals_app = typer.Typer(help="审批 (APR): checks on the approval history.", no_args_is_help=True)
+app.add_typer(approvals_app, name="approvals")
+
+
+@approvals_app.command("verify")
+def approvals_verify(
+    prefix: str | None = typer.Option(None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report only; mark nothing."),
+) -> None:
+    """Check every request's decision history; report edited or deleted decisions and mark them for audit."""
+    from actops.jobs.approvals.verify import verify
+    from actops.service import store_from_env
+
+    try:
+        checked, findings = verify(store_from_env(prefix), mark=not dry_run)
+    except ActopsError as exc:
+        _fail(exc)
+    for f in findings:
+        where = f"审批记录 第{f.row}行" if f.row is not None else "审批申请"
+        console.print(f"[red]✗ {f.request} {where}：{f.why}[/red]")
+    bad = len({f.request for f in findings})
+    console.print(f"{checked} requests checked; {bad} with an altered history"
+                  + ("" if dry_run or not bad else " (marked 审计关注, said in 数据问题)"))
+    if bad:
+        raise typer.Exit(1)
+
+
 def _base_ids(store) -> list[str]:
     from actops.schema.sync import base_title
 

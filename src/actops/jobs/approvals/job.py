@@ -224,12 +224,15 @@ def _apply(out: Plan, inp: Inputs, req: Any, adv: Advance, verdict: history.Verd
         else:
             stats["grid_edits_undone"] += 1
             out.issues.append(Issue(inp.zh[STEPS], steps[on].Id if on in steps else None, fzh, value, why))
-    _messages(out, req, adv, steps, mctx)
+    _messages(out, req, adv, steps, inp.decisions.get(code, []), mctx)
 
 
-def _messages(out: Plan, req: Any, adv: Advance, steps: dict[str, Any], mctx: Context) -> None:
+def _messages(out: Plan, req: Any, adv: Advance, steps: dict[str, Any], known: list[Any], mctx: Context) -> None:
     fresh = {s["code"]: s for s in adv.new_steps}
-    last_comment = next((d.get("comment") for d in reversed(adv.new_decisions) if d.get("comment")), None)
+    said = [(d.decision, d.comment) for d in sorted(known, key=lambda d: d.Id)]
+    said += [(d["decision"], d.get("comment")) for d in adv.new_decisions]
+    # the applicant reads the comment of the decision that ended it (the last 通过/驳回/特批)
+    last_comment = next((c for what, c in reversed(said) if what in ("通过", "驳回", "特批")), None)
     reqd = {"Id": req.Id, "code": req.code, "title": req.title, "kind": req.kind, "amount": req.amount,
             "applicant": req.applicant, "_comment": last_comment}
     for n in adv.notices:
