@@ -181,3 +181,25 @@ def test_the_link_page_decides_once_for_its_person_and_step_only(world):
     assert client.get(foreign).status_code == 409  # S1 is decided, whoever asks
     nxt = f"/approve/{signer.sign('E05', PURPOSE_APPROVE, now, ref='AP-7-S2')}"
     assert client.get(nxt).status_code == 200  # now it is E05's turn, on S2
+
+
+@pytest.mark.req("APR-3", "SEC-4", "ACT-2")
+def test_the_sample_company_passes_through_without_a_false_alarm():
+    """Its requests, steps and decisions were made without this job: nothing to undo or flag,
+    every decision sealed, and a second run finds nothing new."""
+    from actops_dev.seed import seed
+
+    now = datetime.now(TZ)
+    api = FakeApi(now=lambda: now)
+    specs = load_schema()
+    apply(api, specs, log=lambda s: None)
+    store = Store(api, "", specs)
+    seed(store, now.date())
+    first = runner.run(JOB, store, now)
+    assert first.plan.issues == [] and first.plan.messages == []
+    assert first.plan.stats["requests_open"] > 20 and first.plan.stats["chains_broken"] == 0
+    decisions = store.table("approval_decisions").read()[0]
+    assert decisions and all(d.hash for d in decisions)
+    second = runner.run(JOB, store, now)
+    assert second.plan.issues == [] and second.enqueued == 0 and second.plan.stats["decisions_recorded"] == 0
+    assert not any(second.plan.row_updates.get("approval_decisions", {}))

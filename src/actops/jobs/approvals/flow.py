@@ -146,6 +146,13 @@ def _handover(adv: Advance, step: Any, transfers: list[Any], rules: Rules) -> No
     expected = transfers[-1].to if transfers else None
     if (step.delegate or None) == (expected or None):
         return
+    named = rules.leave.get(step.assignee, (None, None))[1]
+    if not transfers and step.delegate and step.delegate == named and rules.org.active(named):
+        # the approver's own 代理人 from 「员工」, set before this job ran: recorded, not undone
+        adv.new_decisions.append({"code": f"{step.code}-T1", "step": step.code, "decision": HANDOVER,
+                                  "by": step.assignee, "to": named, "at": rules.now,
+                                  "comment": f"代理审批：{_name(rules, named)} 是 {_name(rules, step.assignee)} 在「员工」中登记的代理人"})
+        return
     editor = account_email(_get(step, "last_editor"))
     who = rules.by_email.get(editor or "")
     if who in {c for c in (step.assignee, expected) if c} and (step.delegate is None or rules.org.active(step.delegate)):
