@@ -249,3 +249,14 @@ def test_the_history_chain_finds_an_edited_a_deleted_and_a_removed_last_decision
     assert last_gone and last_gone[0][0] is None and "少了 1 条" in last_gone[0][1]
     rows[2].hash = None  # unsealing the newest one does not hide it either
     assert history.check(rows, first.head).problems
+
+
+@pytest.mark.req("APR-1", "REL-1")
+def test_steps_a_killed_run_did_not_insert_are_added_and_nothing_is_guessed():
+    s1 = step("AP-1-S1", 1, "主管", "E03", "待审批")
+    adv = flow.advance(req(amount=100_000.0), [s1], [], rules())
+    assert [(s["code"], s["role"], s["assignee"], s["status"]) for s in adv.new_steps] == [
+        ("AP-1-S2", "财务", "E05", "未开始"), ("AP-1-S3", "总监", "E02", "未开始")]
+    assert adv.notices == []  # the open step was announced by the run that created it
+    other = step("AP-1-S1", 1, "财务", "E05", "待审批")  # not this route's first step: left alone
+    assert flow.advance(req(amount=100_000.0), [other], [], rules()).new_steps == []

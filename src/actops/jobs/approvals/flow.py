@@ -74,6 +74,29 @@ class Advance:
         self.step_updates.setdefault(code, {}).update(values)
 
 
+class Row(dict):
+    """A step planned in this run, read like a stored record (``row.status``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return self.get(name)
+
+
+def _missing(req: Any, steps: list[Any], rules: Rules, posthoc: bool) -> list[Row]:
+    """Steps of the route that a killed run did not insert (it inserts in batches): the
+    stored ones must be exactly the route's first steps, else nothing is guessed."""
+    try:
+        planned, _ = plan_steps(req, rules, posthoc=posthoc)
+    except RoutingError:
+        return []
+    have = {s.code: s for s in steps}
+    if not set(have) < {p["code"] for p in planned}:
+        return []
+    if any(have[p["code"]].role != p["role"] for p in planned if p["code"] in have):
+        return []
+    return [Row({**p, "status": WAITING, "opened_at": None, "due_at": None, "delegate": None, "Id": None})
+            for p in planned if p["code"] not in have]
+
+
 def _get(r: Any, name: str) -> Any:
     return r.get(name) if isinstance(r, dict) else getattr(r, name, None)
 
@@ -195,12 +218,17 @@ def advance(req: Any, steps: list[Any], decisions: list[Any], rules: Rules,
             by_step[d.step] = d
         elif d.decision == HANDOVER and d.step:
             transfers.setdefault(d.step, []).append(d)
-    ordered = sorted(steps, key=lambda s: (s.seq or 0, s.Id))
+    missing = _missing(req, steps, rules, posthoc)
+    adv.new_steps += missing
+    ordered = sorted([*steps, *missing], key=lambda s: (s.seq or 0, s.Id or 0))
     ended: str | None = None
     for i, s in enumerate(ordered):
         if ended:
             if s.status in (WAITING, PENDING):
-                adv.step(s.code, status=SKIPPED)
+                if isinstance(s, dict):
+                    s["status"] = SKIPPED
+                else:
+                    adv.step(s.code, status=SKIPPED)
             continue
         d = by_step.get(s.code)
         outcome = None
