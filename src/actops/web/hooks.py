@@ -198,7 +198,7 @@ def hooks_from_env(prefix: str | None, clock: Callable[[], datetime]) -> HookEnd
     from actops.automations.hooks import secret_from_env
     from actops.automations.rules import load_rules
     from actops.kernel.runlog import SKIPPED
-    from actops.registry import JOBS
+    from actops.registry import JOBS, job
     from actops.service import run_job, store_from_env
 
     def run(job: str) -> bool:
@@ -211,4 +211,7 @@ def hooks_from_env(prefix: str | None, clock: Callable[[], datetime]) -> HookEnd
                  f" ({result.note})" if result.note else "", result.run_id)
         return result.status == SKIPPED  # it yielded to a run holding the lease
 
-    return HookEndpoint(load_rules(), secret_from_env(), run, jobs=[j.name for j in JOBS])
+    endpoint = HookEndpoint(load_rules(), secret_from_env(), run, jobs=[j.name for j in JOBS])
+    for name in endpoint.wakers:  # imported now, so the first hook does not wait for it
+        job(name).load()
+    return endpoint
