@@ -65,6 +65,8 @@ def test_a_rule_loads_with_its_condition_on_the_column_title_nocodb_sends(tmp_pa
     ("rules:\n  - {name: r1, table: approval_requests, events: [update], wake: intake,"
      " condition: {field: status, op: eq, value: 审核中}}\n",
      ["a.yaml, rule r1, condition: value '审核中' is not an option of status (草稿, 审批中, 已通过, 已驳回, 已撤回)"]),
+    ("rules:\n  - {name: 7, table: reports, events: [insert], wake: intake}\n",
+     ["a.yaml, rule #1, name: 7 is not a valid rule name"]),
     ("rules: {name: r1}\n", ["a.yaml: expected one key `rules:` holding a list of rules"]),
     ("rules: [\n", ["a.yaml: not valid YAML"]),
 ])

@@ -135,3 +135,18 @@ def test_the_secret_and_url_come_from_the_environment(monkeypatch, tmp_path):
     assert webhook_base_url() == "https://ops.example.com/actops"
     monkeypatch.setenv("ACTOPS_WEBHOOK_URL", "http://10.0.0.5:8090")
     assert webhook_base_url() == "http://10.0.0.5:8090"
+
+
+def test_apply_without_a_secret_stops_before_touching_nocodb_and_says_how_to_set_one(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from actops.cli import app
+
+    monkeypatch.setenv("ACTOPS_ENV_FILE", str(tmp_path / ".env"))
+    for k in ("ACTOPS_WEBHOOK_SECRET", "ACTOPS_MANAGED"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("NOCODB_URL", "http://127.0.0.1:9")  # nothing listens: never called
+    monkeypatch.setenv("NOCODB_TOKEN", "unused")
+    out = CliRunner().invoke(app, ["automations", "apply"])
+    assert out.exit_code == 1
+    assert "ACTOPS_WEBHOOK_SECRET is not set" in out.output and "never in the repo" in out.output

@@ -61,7 +61,7 @@ def desired(rule: Rule, event: str, base_url: str, secret: str) -> dict[str, Any
     """The hook NocoDB should hold for ``rule`` and ``event`` (the body of a create or update)."""
     return {
         "title": rule.hook_title(event),
-        "description": f"由 actops automations apply 维护（{rule.source}，规则 {rule.name}）：请勿手工修改",
+        "description": f"由 actops automations apply 维护（{Path(rule.source).name}，规则 {rule.name}）：请勿手工修改",
         "event": "after",
         "operation": [event],
         "version": "v3",

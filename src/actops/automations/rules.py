@@ -186,7 +186,7 @@ def _rule(raw: Any, i: int, where: str, tables: Mapping[str, TableSpec]) -> tupl
     for k in ("name", "table", "events", "wake"):
         if raw.get(k) in (None, "", []):
             bad(k, "missing; every rule needs name, table, events and wake")
-    if isinstance(name, str) and name and not NAME_RE.match(name):
+    if name not in (None, "") and not (isinstance(name, str) and NAME_RE.match(name)):
         bad("name", f"{name!r} is not a valid rule name; use lower-case letters, digits and - "
                     "(at most 48 characters, starting with a letter)")
     table = tables.get(raw.get("table")) if isinstance(raw.get("table"), str) else None
