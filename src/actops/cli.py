@@ -315,6 +315,31 @@ def _base_ids(store) -> list[str]:
     return [b.id for b in found if b is not None]
 
 
+automations_app = typer.Typer(help="Reactions to table edits (automations/*.yaml) as NocoDB webhooks (SEC-2).",
+                              no_args_is_help=True)
+app.add_typer(automations_app, name="automations")
+
+
+@automations_app.command("apply")
+def automations_apply(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be created, updated and deleted; change nothing."),
+    prefix: str | None = typer.Option(None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none)."),
+    directory: str | None = typer.Option(None, "--dir", help="Rules directory (default: ACTOPS_AUTOMATIONS_DIR or automations/)."),
+) -> None:
+    """One NocoDB webhook per rule and event, posting to `actops serve` (ACTOPS_WEBHOOK_URL) with
+    ACTOPS_WEBHOOK_SECRET; reruns change only what differs; hooks not made by actops are left alone."""
+    from pathlib import Path
+
+    from actops.automations.hooks import apply_from_env
+
+    try:
+        report = apply_from_env(prefix, Path(directory) if directory else None, dry_run=dry_run, echo=typer.echo)
+    except ActopsError as exc:
+        _fail(exc)
+    if report.skipped:
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (behind a reverse proxy: keep loopback)."),

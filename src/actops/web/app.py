@@ -9,10 +9,12 @@ no referrer, so a token does not leak into NocoDB's logs when a row link is foll
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from starlette.routing import Route
 from actops.errors import ActopsError
 from actops.kernel.calendar import TZ
 from actops.kernel.links import PURPOSE_APPROVE, PURPOSE_TODO, LinkError, LinkSigner
+from actops.web.hooks import HookEndpoint
 from actops.web.page import render_message, render_todo
 from actops.web.todo import PageRefused, build_page, load_todo
 
@@ -74,11 +77,19 @@ def _wall_clock() -> datetime:
 
 def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
                clock: Callable[[], datetime] = _wall_clock, link_clock: Callable[[], datetime] = _wall_clock,
-               templates_dir: Path | None = None, on_decision: Callable[[str], None] | None = None) -> Starlette:
+               templates_dir: Path | None = None, hooks: HookEndpoint | None = None,
+               on_decision: Callable[[str], None] | None = None) -> Starlette:
     """``clock`` is the business time the items are judged at (``--now`` for demos and tests);
-    ``link_clock`` the time links expire by, the wall clock unless a test says otherwise;
-    ``on_decision(step_code)`` is called after a decision was recorded (to wake the approvals job)."""
+    ``link_clock`` the time links expire by, the wall clock unless a test says otherwise.
+    ``hooks`` adds ``POST /hooks/<rule>`` (:mod:`actops.web.hooks`); its wakers stop with the app.
+    ``on_decision(step_code)`` is called after a decision was recorded on the approval page
+    (by default: the hooks' waker of the approvals job, when there is one)."""
     stores = store if isinstance(store, StoreCache) else StoreCache(store)
+    if on_decision is None and hooks is not None and "approvals" in hooks.wakers:
+        waker = hooks.wakers["approvals"]
+
+        def on_decision(step_code: str) -> None:  # the next step opens within seconds, not at the next poll
+            waker.wake()
 
     def page(status: int, heading: str, detail: str, what_to_do: str) -> HTMLResponse:
         return HTMLResponse(render_message(status, heading, detail, what_to_do, templates_dir),
@@ -163,10 +174,17 @@ def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
     async def not_found(request: Request, exc: Exception) -> HTMLResponse:
         return page(404, "页面不存在", "这个地址没有内容。", "请点击提醒消息中的「我的待办」链接。")
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if hooks is not None:  # let a webhook run under way finish (or time out) before exiting
+            await asyncio.to_thread(hooks.close)
+
     return Starlette(
         routes=[Route("/", home), Route("/todo/{token}", todo), Route("/healthz", health),
-                Route("/approve/{token}", approve, methods=["GET", "POST"])],
-        exception_handlers={404: not_found},
+                Route("/approve/{token}", approve, methods=["GET", "POST"]),
+                *(hooks.routes() if hooks is not None else [])],
+        exception_handlers={404: not_found}, lifespan=lifespan,
     )
 
 
@@ -179,6 +197,7 @@ def serve(host: str, port: int, prefix: str | None, print_link: str | None,
     from actops.errors import ConfigError
     from actops.kernel.links import public_url, signer_from_env, todo_links_from_env
     from actops.service import store_from_env
+    from actops.web.hooks import hooks_from_env
 
     signer = signer_from_env()
     if signer is None:
@@ -190,11 +209,17 @@ def serve(host: str, port: int, prefix: str | None, print_link: str | None,
         echo(links.url_for(print_link) if links else "")
         return
     config.nocodb()  # fail now, in one line, if NocoDB is not configured
-    app = create_app(lambda: store_from_env(prefix), signer, clock=(lambda: now) if now else _wall_clock)
+    hooks = hooks_from_env(prefix, _wall_clock)  # webhooks run jobs at the real time, never --now
+    app = create_app(lambda: store_from_env(prefix), signer, clock=(lambda: now) if now else _wall_clock,
+                     hooks=hooks)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # One line per NocoDB call would flood the log (and block a service whose stderr is a
     # full pipe): the client's own requests are logged only when something goes wrong.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     echo(f"「我的待办」 on http://{host}:{port}/ — links in digests point to {public_url()}/todo/…"
          + (f" (items judged as of {now:%Y-%m-%d %H:%M})" if now else ""))
+    echo(f"webhooks: POST /hooks/<rule> wakes {', '.join(hooks.wakers) or 'no job'} ({len(hooks.rules)} rules)"
+         if hooks.secret else "webhooks off: ACTOPS_WEBHOOK_SECRET is not set (POST /hooks/… answers 401)")
+    for rule, job in hooks.unrunnable.items():
+        echo(f"! webhook rule {rule} wakes job {job!r}, which is not in the registry: answered 404")
     uvicorn.run(app, host=host, port=port, access_log=False, proxy_headers=True, log_level="info")

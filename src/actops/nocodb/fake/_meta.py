@@ -8,12 +8,16 @@ that may include ``_``; a new form shows every non-system column.
 
 from __future__ import annotations
 
+import itertools
+import json
 import random
 import string
 from dataclasses import dataclass, field
 from typing import Any
 
 from actops.nocodb.fake._eval import Refused
+
+_HOOK_SEQ = itertools.count(1)  # hooks' created_at: the order they were made in
 
 SYSTEM_COLUMNS = (  # title, column_name, uidt, pk
     ("Id", "id", "ID", True), ("CreatedAt", "created_at", "CreatedTime", False),
@@ -92,6 +96,8 @@ class MetaRoutes:
             ("PATCH", r"/api/v2/meta/grid-columns/(?P<gc>[^/]+)", self.update_grid_column),
             ("GET", r"/api/v2/meta/tables/(?P<table>[^/]+)/hooks", self.list_hooks),
             ("POST", r"/api/v2/meta/tables/(?P<table>[^/]+)/hooks", self.create_hook),
+            ("PATCH", r"/api/v2/meta/hooks/(?P<hook>[^/]+)", self.update_hook),
+            ("DELETE", r"/api/v2/meta/hooks/(?P<hook>[^/]+)", self.delete_hook),
         ]
 
     # --- bases and tables ---
@@ -279,11 +285,38 @@ class MetaRoutes:
                     return 1
         raise Refused(404, {"msg": f"Grid view column '{m['gc']}' not found"})
 
-    # --- hooks: stored and listed, never fired ---
+    # --- hooks: stored and listed, never fired. As in 0.301.3: only v3 hooks are taken, a
+    # change is the whole hook (a partial PATCH is refused), the notification reads back as JSON text.
     def list_hooks(self, m, params, body):
         return {"list": [dict(h) for h in self.table(m["table"]).hooks]}
 
+    @staticmethod
+    def _hook_body(body):
+        if body.get("version") != "v3":
+            raise Refused(400, {"msg": "hook version is deprecated / not supported anymore"})
+        if not isinstance(body.get("notification"), dict) or not body.get("title") or not body.get("operation"):
+            raise Refused(400, {"msg": "Invalid request body"})
+        return {**body, "notification": json.dumps(body["notification"], ensure_ascii=False)}
+
+    def _hook(self, hook_id):
+        for t in self.tables.values():
+            for i, h in enumerate(t.hooks):
+                if h["id"] == hook_id:
+                    return t, i
+        raise Refused(404, {"msg": f"Hook '{hook_id}' not found"})
+
     def create_hook(self, m, params, body):
-        hook = {"id": self._new_id("hk"), "fk_model_id": m["table"], "active": True, **body}
+        hook = {"id": self._new_id("hk"), "fk_model_id": m["table"], "active": True, "description": None,
+                "created_at": f"{next(_HOOK_SEQ):08d}", **self._hook_body(body)}
         self.table(m["table"]).hooks.append(hook)
         return dict(hook)
+
+    def update_hook(self, m, params, body):
+        t, i = self._hook(m["hook"])
+        t.hooks[i] = {**t.hooks[i], **self._hook_body(body)}
+        return dict(t.hooks[i])
+
+    def delete_hook(self, m, params, body):
+        t, i = self._hook(m["hook"])
+        del t.hooks[i]
+        return True
