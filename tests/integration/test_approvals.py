@@ -216,3 +216,69 @@ def test_an_edited_and_a_deleted_decision_are_found_and_marked_for_audit(store, 
     assert "审批记录被改动" in by_code(store, "approval_requests")["AP-H2"]["audit_flag"]
     again = CliRunner().invoke(app, ["approvals", "verify", "--prefix", store.prefix, "--dry-run"])
     assert again.exit_code == 1 and "AP-H2" in again.output
+
+
+@pytest.fixture(scope="module")
+def served(store, nocodb, smtp, tmp_path_factory):
+    """`actops serve` running with the approvals rules applied as NocoDB webhooks."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from actops.config import repo_root
+    from actops_dev.catcher import free_port
+    from tests.integration.test_automations import LINK_SECRET, Served, apply_cli, env_for
+
+    home = tmp_path_factory.mktemp("apr-hooks")
+    rules = home / "rules"
+    rules.mkdir()
+    shutil.copy(repo_root() / "automations" / "approvals.yaml", rules)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = env_for(nocodb, store.prefix, ACTOPS_WEBHOOK_URL=url, ACTOPS_PUBLIC_URL=url,
+                  ACTOPS_AUTOMATIONS_DIR=str(rules), ACTOPS_LINK_SECRET=LINK_SECRET,
+                  ACTOPS_ENV_FILE=str(home / ".env"), SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port),
+                  SMTP_FROM="actops@corp.test")
+    out = apply_cli(env, rules)
+    assert out.exit_code == 0, out.output
+    log = home / "serve.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "actops.cli", "serve", "--port", str(port)],
+                                env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)
+    s = Served(proc, url, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).text == "ok":
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, s.output()
+            time.sleep(0.3)
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.mark.req("SEC-2", "APR-1", "ESC-1")
+def test_with_webhooks_a_submitted_request_reaches_its_approver_within_seconds(store, served, smtp):
+    import time
+
+    run(store)  # settle: nothing else waits
+    smtp.clear()
+    started = time.monotonic()
+    new_request(store, "AP-W1", "费用", 2_000)  # inserted in 审批中, as a person saving the row does
+    while time.monotonic() - started < 30:
+        if any("AP-W1" in (m.get("subject") or "") for m in smtp.messages):
+            break
+        time.sleep(0.2)
+    waited = time.monotonic() - started
+    mails = [m for m in smtp.messages if "AP-W1" in (m.get("subject") or "")]
+    assert len(mails) == 1 and waited < 15, (waited, served.output()[-3000:])
+    assert by_code(store, "approval_steps")["AP-W1-S1"]["status"] == "待审批"
+    print(f"request saved → approver's mail in {waited:.1f} s")
