@@ -46,28 +46,28 @@ ROUTES, _ = parse_routes(ROUTE_ROWS)
 
 
 def rules(**kw):
-    base = dict(now=NOW, org=ORG, routes=tuple(ROUTES), calendar=WorkCalendar.from_rows([])[0], sla_days=2,
-                posthoc_days=3, leave={}, by_email={p.email: p.code for p in PEOPLE if p.active})
+    base = {"now": NOW, "org": ORG, "routes": tuple(ROUTES), "calendar": WorkCalendar.from_rows([])[0], "sla_days": 2,
+                "posthoc_days": 3, "leave": {}, "by_email": {p.email: p.code for p in PEOPLE if p.active}}
     return flow.Rules(**{**base, **kw})
 
 
 def req(code="AP-1", kind="费用", amount=500.0, applicant="E04", status="审批中", **kw):
-    base = dict(Id=1, code=code, kind=kind, title="测试", amount=amount, applicant=applicant, status=status,
-                emergency=False, emergency_by=None, submitted_at=None, posthoc_due_at=None, posthoc_done_at=None,
-                history_check=None, audit_flag=None, last_editor=None, plan_task=None, new_due_date=None)
+    base = {"Id": 1, "code": code, "kind": kind, "title": "测试", "amount": amount, "applicant": applicant, "status": status,
+                "emergency": False, "emergency_by": None, "submitted_at": None, "posthoc_due_at": None, "posthoc_done_at": None,
+                "history_check": None, "audit_flag": None, "last_editor": None, "plan_task": None, "new_due_date": None}
     return NS(**{**base, **kw})
 
 
 def step(code, seq, role, assignee, status="未开始", Id=None, **kw):
-    base = dict(Id=Id or seq, code=code, request=code.rsplit("-S", 1)[0], seq=seq, role=role, assignee=assignee,
-                delegate=None, status=status, posthoc=False, comment=None, last_editor=None, opened_at=None,
-                due_at=None, decided_at=None)
+    base = {"Id": Id or seq, "code": code, "request": code.rsplit("-S", 1)[0], "seq": seq, "role": role, "assignee": assignee,
+                "delegate": None, "status": status, "posthoc": False, "comment": None, "last_editor": None, "opened_at": None,
+                "due_at": None, "decided_at": None}
     return NS(**{**base, **kw})
 
 
 def decision(Id, step_code, what, by, **kw):
-    base = dict(Id=Id, code=f"{step_code}-D", request="AP-1", step=step_code, decision=what, by=by, to=None,
-                at=NOW, comment="同意", prev_hash=None, hash=None)
+    base = {"Id": Id, "code": f"{step_code}-D", "request": "AP-1", "step": step_code, "decision": what, "by": by, "to": None,
+                "at": NOW, "comment": "同意", "prev_hash": None, "hash": None}
     return NS(**{**base, **kw})
 
 

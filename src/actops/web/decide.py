@@ -75,7 +75,7 @@ def check_open(view: StepView) -> None:
     done = next((d for d in view.history if d.get("step") == step["code"] and d.get("decision") in (YES, NO)), None)
     if done is not None or step.get("status") != PENDING:
         who = view.names.get((done or {}).get("by"), (done or {}).get("by") or "—")
-        when = str((done or {}).get("at") or step.get("decided_at") or "")[:16]
+        when = local((done or {}).get("at") or step.get("decided_at"))
         what = (done or {}).get("decision") or step.get("status")
         raise Refused(409, "这一步已经处理过", f"审批步骤 {step['code']} 已由 {who} 于 {when} 处理：{what}。",
                       "审批链接只能使用一次；无需再次操作。")
@@ -83,6 +83,19 @@ def check_open(view: StepView) -> None:
         now_by = view.names.get(actor(step) or "", actor(step) or "—")
         raise Refused(403, "这一步已转交他人", f"审批步骤 {step['code']} 现在由 {now_by} 处理。",
                       "如有疑问，请联系申请人或系统管理员。")
+
+
+def local(v: object) -> str:
+    """A time as NocoDB returns it (UTC text) or a datetime, as Beijing time ``YYYY-MM-DD HH:MM``."""
+    from actops.messaging.render import local_time
+
+    if isinstance(v, datetime):
+        return local_time(v)
+    text = str(v or "")
+    try:
+        return local_time(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return text[:16] or "—"
 
 
 def _lock(step_code: str) -> threading.Lock:

@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from actops.messaging.render import environment, local_time, safe_link
-from actops.web.decide import StepView
+from actops.web.decide import StepView, local
 
 
 def _amount(v: object) -> str:
@@ -16,14 +16,7 @@ def _amount(v: object) -> str:
         return "—"
 
 
-def _when(v: object) -> str:
-    if isinstance(v, datetime):
-        return local_time(v)
-    text = str(v or "")
-    try:
-        return local_time(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        return text[:16] or "—"
+_when = local
 
 
 def render_decide(view: StepView, expires: datetime, row_url: str | None, templates_dir: Path | None = None) -> str:

@@ -195,7 +195,6 @@ def _handover(adv: Advance, step: Any, transfers: list[Any], rules: Rules) -> No
 def advance(req: Any, steps: list[Any], decisions: list[Any], rules: Rules,
             is_director: Callable[[str], bool] | None = None) -> Advance:
     """The next moves of one request in 审批中 (or approved by a director and still post-hoc)."""
-    code = req.code
     emergency_done = any(d.decision == EMERGENCY for d in decisions)
     if req.emergency and not emergency_done and req.status == IN_APPROVAL:
         return _emergency(req, steps, rules, is_director or (lambda c: DIRECTOR in rules.org.people[c].roles))
@@ -222,7 +221,7 @@ def advance(req: Any, steps: list[Any], decisions: list[Any], rules: Rules,
     adv.new_steps += missing
     ordered = sorted([*steps, *missing], key=lambda s: (s.seq or 0, s.Id or 0))
     ended: str | None = None
-    for i, s in enumerate(ordered):
+    for _i, s in enumerate(ordered):
         if ended:
             if s.status in (WAITING, PENDING):
                 if isinstance(s, dict):

@@ -199,9 +199,7 @@ def _apply(out: Plan, inp: Inputs, req: Any, adv: Advance, verdict: history.Verd
             out.insert(DECISIONS, d)
         stats["decisions_recorded"] += len(adv.new_decisions)
         head = history.head(n, last) if n else None
-        if head != (req.history_check or None) and req.Id is not None:
-            adv.request["history_check"] = head
-        elif req.Id is None and head:
+        if head != (req.history_check or None) and req.Id is not None or req.Id is None and head:
             adv.request["history_check"] = head
     flags = [x for x in str(req.audit_flag or "").splitlines() if x]
     merged = list(dict.fromkeys([*flags, *audit]))
