@@ -203,3 +203,31 @@ def test_the_sample_company_passes_through_without_a_false_alarm():
     second = runner.run(JOB, store, now)
     assert second.plan.issues == [] and second.enqueued == 0 and second.plan.stats["decisions_recorded"] == 0
     assert not any(second.plan.row_updates.get("approval_decisions", {}))
+
+
+@pytest.mark.req("PLN-1")
+def test_a_plan_change_changes_the_task_only_once_approved(world):
+    api, store, clock = world
+    store.table("employees").create([{"code": "E07", "name": "吴计划", "department": "D01", "manager": "E01",
+                                      "roles": ["计划组"], "email": "e07@x.cn"}])
+    store.table("plans").create([{"code": "P-2026-Q4", "kind": "季度", "period": "2026-Q4", "department": "D02",
+                                  "title": "四季度计划"}])
+    store.table("plan_tasks").create([{"code": "T-1", "plan": "P-2026-Q4", "title": "年会筹备", "owner": "E04",
+                                       "due_date": "2026-12-01"}])
+    store.table("approval_requests").create([
+        {"code": "AP-P1", "kind": "计划调整", "title": "年会延期", "applicant": "E04", "department": "D02",
+         "status": "审批中", "plan_task": "T-1", "new_due_date": "2026-12-20"},
+        {"code": "AP-P2", "kind": "计划调整", "title": "没说调整什么", "applicant": "E04", "department": "D02",
+         "status": "审批中"}])
+    run(store, clock)
+    steps = rows(store, "approval_steps")
+    assert [(c, s["role"], s["assignee"]) for c, s in sorted(steps.items())] == [
+        ("AP-P1-S1", "计划组", "E07"), ("AP-P1-S2", "部门负责人", "E02")]
+    assert "须选择「调整任务」" in rows(store, "approval_requests")["AP-P2"]["data_issue"]
+    decide(store, "AP-P1-S1", "通过", "E07")
+    run(store, clock)
+    assert rows(store, "plan_tasks")["T-1"]["due_date"] == "2026-12-01"  # not before the last approval
+    decide(store, "AP-P1-S2", "通过", "E02")
+    run(store, clock)
+    assert rows(store, "approval_requests")["AP-P1"]["status"] == "已通过"
+    assert rows(store, "plan_tasks")["T-1"]["due_date"] == "2026-12-20"

@@ -41,4 +41,4 @@ def render_decide(view: StepView, expires: datetime, row_url: str | None, templa
 def render_done(view: StepView, decision: str, comment: str, templates_dir: Path | None = None) -> str:
     return environment(templates_dir).get_template("decide_done.html.j2").render(
         request_code=view.request.get("code"), step_code=view.step["code"], decision=decision,
-        comment=" ".join(str(comment or "").split()))
+        comment=" ".join(str(comment or "").split()).rstrip("。."))

@@ -72,6 +72,8 @@ def open_item(src: Source, rec: Record, ctx: Context) -> tuple[OpenItem | None, 
     if src.kind is ItemKind.APPROVAL:
         assignee = rec.delegate or rec.assignee  # APR-5: the deputy acts while the approver is away
         title = f"{ctx.request_titles.get(rec.request, rec.request)} · 第{rec.seq}步 {rec.role}"
+        if getattr(rec, "posthoc", False):  # APR-4: the chain owed after a director's approval
+            title, urgent = f"{title}（事后补办）", True
         if rec.opened_at:
             rule = due_for(ItemKind.APPROVAL, rec.opened_at, cal, p)
     elif src.kind is ItemKind.POSTHOC:
