@@ -93,6 +93,38 @@ class Job(Protocol):
     # messages of what failed. The counts go into the run log's 写入记录.
 
 
+def _always_open(inputs: Any) -> Callable[[str, int], bool]:
+    return lambda table, row_id: True
+
+
+def _always_deliverable(inputs: Any) -> Callable[[dict[str, Any]], str | None]:
+    return lambda row: None
+
+
+def _never_held(inputs: Any) -> Callable[[dict[str, Any]], str | None]:
+    return lambda row: None
+
+
+@dataclass(frozen=True)
+class FunctionJob:
+    """A :class:`Job` made of a job module's functions: each job states only what differs.
+
+    ``still_open(inputs)``, ``undeliverable(inputs)`` and ``hold(inputs)`` return the predicates
+    the sender asks about each outbox row; by default every item stays open, every recipient
+    is reachable and nothing is held. ``apply_extra`` is for changes outside table rows.
+    """
+
+    name: str
+    note_tag: str
+    watched: tuple[str, ...]
+    load: Callable[[Any, RunContext], Any]
+    plan: Callable[[Any, RunContext], Plan]
+    still_open: Callable[[Any], Callable[[str, int], bool]] = _always_open
+    undeliverable: Callable[[Any], Callable[[dict[str, Any]], str | None]] = _always_deliverable
+    hold: Callable[[Any], Callable[[dict[str, Any]], str | None]] = _never_held
+    apply_extra: Callable[[Any, Any, Plan], dict[str, int]] | None = None
+
+
 @dataclass
 class Result:
     job: str

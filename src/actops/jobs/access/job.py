@@ -22,7 +22,7 @@ from actops.jobs.access import members as api_members
 from actops.jobs.access.members import Member
 from actops.jobs.access.policy import BaseRef, Change, access_of, changes, people
 from actops.jobs.access.welcome import TABLE, welcome
-from actops.kernel.runner import Plan, RunContext
+from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.kernel.settings import Settings
 from actops.nocodb import F
 from actops.records import Record
@@ -111,29 +111,17 @@ def _call(api: Any, c: Change) -> None:
         api_members.remove(api, b.id, b.zh, c.user_id or "")
 
 
-class AccessJob:
-    name = NAME
-    note_tag = NOTE_TAG
-    watched = WATCHED
-
-    def load(self, store: Any, ctx: RunContext) -> Inputs:
-        return load(store, ctx)
-
-    def plan(self, inputs: Inputs, ctx: RunContext) -> Plan:
-        return plan(inputs, ctx)
-
-    def apply_extra(self, store: Any, inputs: Inputs, plan: Plan) -> dict[str, int]:
-        return apply_extra(store, inputs, plan)
-
-    def still_open(self, inputs: Inputs) -> Callable[[str, int], bool]:
-        staff, _, _ = people(inputs.employees)
-        ids = {p.row_id for p in staff.values()}
-        return lambda table, row_id: table != TABLE or row_id in ids
-
-    def undeliverable(self, inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
-        staff, _, _ = people(inputs.employees)
-        codes = {p.code for p in staff.values()}
-        return lambda row: None if row.get("recipient") in codes else "收件人已离职或没有账号，未发送"
+def still_open(inputs: Inputs) -> Callable[[str, int], bool]:
+    staff, _, _ = people(inputs.employees)
+    ids = {p.row_id for p in staff.values()}
+    return lambda table, row_id: table != TABLE or row_id in ids
 
 
-JOB = AccessJob()
+def undeliverable(inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
+    staff, _, _ = people(inputs.employees)
+    codes = {p.code for p in staff.values()}
+    return lambda row: None if row.get("recipient") in codes else "收件人已离职或没有账号，未发送"
+
+
+JOB = FunctionJob(NAME, NOTE_TAG, WATCHED, load, plan, still_open=still_open, undeliverable=undeliverable,
+                  apply_extra=apply_extra)

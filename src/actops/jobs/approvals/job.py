@@ -13,18 +13,15 @@ Each run (woken by a webhook at once, or by its schedule):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 from actops.jobs.approvals import history
 from actops.jobs.approvals.flow import (
     APPROVED,
-    EMERGENCY,
     IN_APPROVAL,
-    PENDING,
     PLAN_CHANGE,
     Advance,
     Rules,
@@ -33,7 +30,7 @@ from actops.jobs.approvals.flow import (
 from actops.jobs.approvals.messages import Context, render
 from actops.jobs.approvals.routing import Route, parse_routes
 from actops.kernel.links import DecisionLinks, RowLinks
-from actops.kernel.runner import Plan, RunContext
+from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.kernel.snapshot import Snapshot, load_snapshot
 from actops.nocodb import F
 from actops.records import Issue
@@ -255,27 +252,4 @@ def _gate(out: Plan, inp: Inputs, requests: list[Any]) -> None:
                                 "请先完成立项审批，或把阶段改回"))
 
 
-def _is_open_step(inp: Inputs) -> Callable[[str, int], bool]:
-    return lambda table, row_id: True
-
-
-class ApprovalsJob:
-    name = NAME
-    note_tag = NOTE_TAG
-    watched = WATCHED
-
-    def load(self, store: Any, ctx: RunContext) -> Inputs:
-        return load(store, ctx)
-
-    def plan(self, inputs: Inputs, ctx: RunContext) -> Plan:
-        return plan(inputs, ctx)
-
-    def still_open(self, inputs: Inputs) -> Callable[[str, int], bool]:
-        return _is_open_step(inputs)
-
-    def undeliverable(self, inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
-        return lambda row: None
-
-
-JOB = ApprovalsJob()
-_ = (EMERGENCY, PENDING, date)  # re-exported names the tests use
+JOB = FunctionJob(NAME, NOTE_TAG, WATCHED, load, plan)

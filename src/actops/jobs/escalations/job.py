@@ -22,7 +22,7 @@ from actops.jobs.escalations.sources import BY_TABLE, SOURCES, Context, Source, 
 from actops.kernel.calendar import TZ, WorkCalendar
 from actops.kernel.links import RowLinks, TodoLinks, row_links, todo_links_from_env
 from actops.kernel.org import Org
-from actops.kernel.runner import Plan, RunContext
+from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.kernel.settings import Settings
 from actops.kernel.snapshot import Snapshot, load_snapshot
 from actops.nocodb import F
@@ -189,36 +189,27 @@ def _plan_late_reports(inp: Inputs, out: Plan, dues: Mapping[int, datetime | Non
         out.update("employees", u.pop("Id"), **u)
 
 
-class EscalationsJob:
-    name = NAME
-    note_tag = NOTE_TAG
-    watched = WATCHED
-
-    def load(self, store: Any, ctx: RunContext) -> Inputs:
-        return load(store, ctx)
-
-    def plan(self, inputs: Inputs, ctx: RunContext) -> Plan:
-        return plan(inputs, ctx)
-
-    def still_open(self, inputs: Inputs) -> Callable[[str, int], bool]:
-        ids = inputs.open_ids
-        return lambda table, row_id: table not in ids or row_id in ids[table]
-
-    def undeliverable(self, inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
-        org = inputs.org
-
-        def why(row: dict[str, Any]) -> str | None:
-            code = row.get("recipient")
-            if org.active(code) or code in org.ambiguous:
-                return None  # an ambiguous 工号 is held (see hold), not given up
-            return "收件人不在员工表中或已离职，未发送"
-
-        return why
-
-    def hold(self, inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
-        """Messages to a 工号 on two 员工 rows wait until the rows are told apart (REL-2)."""
-        org = inputs.org
-        return lambda row: "收件人工号在员工表中有多行" if row.get("recipient") in org.ambiguous else None
+def still_open(inputs: Inputs) -> Callable[[str, int], bool]:
+    ids = inputs.open_ids
+    return lambda table, row_id: table not in ids or row_id in ids[table]
 
 
-JOB = EscalationsJob()
+def undeliverable(inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
+    org = inputs.org
+
+    def why(row: dict[str, Any]) -> str | None:
+        code = row.get("recipient")
+        if org.active(code) or code in org.ambiguous:
+            return None  # an ambiguous 工号 is held (see hold), not given up
+        return "收件人不在员工表中或已离职，未发送"
+
+    return why
+
+
+def hold(inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
+    """Messages to a 工号 on two 员工 rows wait until the rows are told apart (REL-2)."""
+    org = inputs.org
+    return lambda row: "收件人工号在员工表中有多行" if row.get("recipient") in org.ambiguous else None
+
+
+JOB = FunctionJob(NAME, NOTE_TAG, WATCHED, load, plan, still_open=still_open, undeliverable=undeliverable, hold=hold)

@@ -15,7 +15,7 @@ Every run (the runner skips it when none of ``WATCHED`` changed and nothing fall
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -33,7 +33,7 @@ from actops.jobs.intake.forms import (
 )
 from actops.jobs.intake.submitters import Directory
 from actops.kernel.calendar import TZ
-from actops.kernel.runner import Plan, RunContext
+from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.nocodb import F
 from actops.records import Issue
 from actops.schema.spec import TableSpec
@@ -195,22 +195,4 @@ def _truthy(v: Any) -> bool:
     return v.strip().lower() in {"true", "1"} if isinstance(v, str) else bool(v)
 
 
-class IntakeJob:
-    name = NAME
-    note_tag = NOTE_TAG
-    watched = WATCHED
-
-    def load(self, store: Any, ctx: RunContext) -> Inputs:
-        return load(store, ctx)
-
-    def plan(self, inputs: Inputs, ctx: RunContext) -> Plan:
-        return plan(inputs, ctx)
-
-    def still_open(self, inputs: Inputs) -> Callable[[str, int], bool]:
-        return lambda table, row_id: True  # intake sends nothing
-
-    def undeliverable(self, inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
-        return lambda row: None
-
-
-JOB = IntakeJob()
+JOB = FunctionJob(NAME, NOTE_TAG, WATCHED, load, plan)  # intake sends nothing
