@@ -221,17 +221,11 @@ def test_an_edited_and_a_deleted_decision_are_found_and_marked_for_audit(store, 
 @pytest.fixture(scope="module")
 def served(store, nocodb, smtp, tmp_path_factory):
     """`actops serve` running with the approvals rules applied as NocoDB webhooks."""
-    import os
     import shutil
-    import subprocess
-    import sys
-    import time
-
-    import httpx
 
     from actops.config import repo_root
     from actops_dev.catcher import free_port
-    from tests.integration.test_automations import LINK_SECRET, Served, apply_cli, env_for
+    from tests.integration.test_automations import LINK_SECRET, apply_cli, env_for, start_serve
 
     home = tmp_path_factory.mktemp("apr-hooks")
     rules = home / "rules"
@@ -245,21 +239,8 @@ def served(store, nocodb, smtp, tmp_path_factory):
                   SMTP_FROM="actops@corp.test")
     out = apply_cli(env, rules)
     assert out.exit_code == 0, out.output
-    log = home / "serve.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "actops.cli", "serve", "--port", str(port)],
-                                env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)
-    s = Served(proc, url, log)
+    s = start_serve(env, home, port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).text == "ok":
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, s.output()
-            time.sleep(0.3)
         yield s
     finally:
         s.stop()

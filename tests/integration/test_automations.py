@@ -145,6 +145,26 @@ class Served:
                 self.proc.wait()
 
 
+def start_serve(env: dict[str, str], home: Path, port: int) -> Served:
+    """`actops serve` in its own process (log in a file, never a pipe), answering /healthz."""
+    log = home / "serve.log"
+    with log.open("wb") as sink:  # a file, not a pipe: the service never blocks on its log
+        proc = subprocess.Popen([sys.executable, "-m", "actops.cli", "serve", "--port", str(port)],
+                                env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)
+    s = Served(proc, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{s.url}/healthz", timeout=2).text == "ok":
+                return s
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            s.stop()
+            raise AssertionError(f"actops serve did not start: {s.output()}")
+        time.sleep(0.3)
+
+
 @pytest.fixture(scope="module")
 def served(store, staff, nocodb, tmp_path_factory, monkeypatch_module):
     """The intake rules applied, pointing at `actops serve` on a free port, which is running."""
@@ -162,21 +182,8 @@ def served(store, staff, nocodb, tmp_path_factory, monkeypatch_module):
                   ACTOPS_ENV_FILE=str(home / ".env"))
     out = apply_cli(env, rules)
     assert out.exit_code == 0 and "5 created" in out.output, out.output
-    log = home / "serve.log"
-    with log.open("wb") as sink:  # a file, not a pipe: the service never blocks on its log
-        proc = subprocess.Popen([sys.executable, "-m", "actops.cli", "serve", "--port", str(port)],
-                                env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)
-    s = Served(proc, url, log)
+    s = start_serve(env, home, port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).text == "ok":
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, f"actops serve did not start: {s.output()}"
-            time.sleep(0.3)
         assert "webhooks: POST /hooks/<rule> wakes intake (5 rules)" in s.output()
         yield s
     finally:
