@@ -36,7 +36,12 @@ def store(make_store):
         {"code": "E04", "name": "钱专员", "department": "D02", "manager": "E03", "email": f"staff-{tag}@corp.test"},
         {"code": "E05", "name": "孙财务", "department": "D07", "manager": "E01", "roles": ["部门负责人", "财务"],
          "email": f"fin-{tag}@corp.test"},
+        {"code": "E07", "name": "吴计划", "department": "D01", "manager": "E01", "roles": ["计划组"],
+         "email": f"plan-{tag}@corp.test"},
     ])
+    s.table("plans").create([{"code": "P-Q4", "kind": "季度", "period": "2026-Q4", "department": "D02", "title": "四季度"}])
+    s.table("plan_tasks").create([{"code": "T-1", "plan": "P-Q4", "title": "年会筹备", "owner": "E04",
+                                   "due_date": "2026-12-01"}])
     ids = s.key_ids("departments")
     s.table("departments").update([{"Id": ids["D01"], "head": "E01"}, {"Id": ids["D02"], "head": "E02"},
                                    {"Id": ids["D07"], "head": "E05"}])
@@ -103,6 +108,26 @@ def test_each_expense_tier_routes_and_runs_to_the_end(store, amount, roles):
     assert history.check(decisions, req["history_check"]).problems == []
     told = [r for r in store.table("outbox").rows() if code in (r["subject"] or "")]
     assert sorted(r["kind"] for r in told) == sorted(["待审批通知"] * len(roles) + ["审批结果"])
+
+
+@pytest.mark.req("APR-1", "APR-2", "APR-3", "PLN-1")
+@pytest.mark.parametrize("kind, extra, chain", [
+    ("采购", {}, [("部门负责人", "E02"), ("财务", "E05"), ("CEO", "E01")]),
+    ("成果报告", {}, [("部门负责人", "E02"), ("财务", "E05"), ("CEO", "E01")]),
+    ("立项", {}, [("部门负责人", "E02"), ("总经理", "E01")]),
+    ("计划调整", {"plan_task": "T-1", "new_due_date": "2026-12-18"}, [("计划组", "E07"), ("部门负责人", "E02")]),
+])
+def test_each_route_runs_its_chain_to_the_end(store, kind, extra, chain):
+    code = f"AP-K{chain[0][1]}{len(kind)}{len(chain)}"
+    new_request(store, code, kind, 5_000, **extra)
+    run(store)
+    steps = sorted((s for c, s in by_code(store, "approval_steps").items() if c.startswith(code + "-S")),
+                   key=lambda s: s["seq"])
+    assert [(s["role"], s["assignee"]) for s in steps] == chain
+    approve_all(store, code)
+    assert by_code(store, "approval_requests")[code]["status"] == "已通过"
+    if kind == "计划调整":
+        assert by_code(store, "plan_tasks")["T-1"]["due_date"] == "2026-12-18"
 
 
 @pytest.mark.req("APR-3", "STF-5")
