@@ -173,20 +173,31 @@ app.add_typer(deploy_app, name="deployments")
 
 
 def _run_command(entry):
-    def command(
-        now: str | None = typer.Option(None, "--now", help="Pretend it is this moment (ISO-8601; Asia/Shanghai if no offset)."),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent and written; send and write nothing."),
-        prefix: str | None = typer.Option(None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none)."),
-    ) -> None:
+    import inspect
+
+    def command(now: str | None = None, dry_run: bool = False, prefix: str | None = None, **options) -> None:
         from actops.service import run_job
 
+        params = {k: v for k, v in options.items() if v not in (None, False)}
         try:
             result = run_job(entry.name, parse_now(now), dry_run=dry_run, prefix=prefix,
-                             log=lambda s: console.print(f"[dim]{s}[/dim]"))
+                             log=lambda s: console.print(f"[dim]{s}[/dim]"), params=params)
         except (ActopsError, ValueError) as exc:
             _fail(exc)
         print_result(result)
 
+    common = [
+        inspect.Parameter("now", inspect.Parameter.KEYWORD_ONLY, annotation=str | None, default=typer.Option(
+            None, "--now", help="Pretend it is this moment (ISO-8601; Asia/Shanghai if no offset).")),
+        inspect.Parameter("dry_run", inspect.Parameter.KEYWORD_ONLY, annotation=bool, default=typer.Option(
+            False, "--dry-run", help="Print what would be sent and written; send and write nothing.")),
+        inspect.Parameter("prefix", inspect.Parameter.KEYWORD_ONLY, annotation=str | None, default=typer.Option(
+            None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none).")),
+    ]
+    own = [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, annotation=bool if o.flag else str | None,
+                             default=typer.Option(False if o.flag else None, f"--{o.name}", help=o.help))
+           for o in entry.options]
+    command.__signature__ = inspect.Signature([*common, *own], return_annotation=None)  # type: ignore[attr-defined]
     command.__doc__ = f"{entry.title}: {entry.description}"
     return command
 

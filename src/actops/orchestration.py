@@ -27,8 +27,8 @@ from actops.orchestration import run_flow
 
 
 @flow(name="{name}", log_prints=True)
-def {func}(now: str | None = None, dry_run: bool = False) -> dict:
-    return run_flow("{name}", now, dry_run)
+def {func}(now: str | None = None, dry_run: bool = False, params: dict | None = None) -> dict:
+    return run_flow("{name}", now, dry_run, params)
 
 
 if __name__ == "__main__":
@@ -85,7 +85,7 @@ def write(root: Path) -> list[Path]:
     return changed
 
 
-def run_flow(name: str, now: str | None, dry_run: bool) -> dict:
+def run_flow(name: str, now: str | None, dry_run: bool, params: dict | None = None) -> dict:
     from prefect import get_run_logger, task
     from prefect.artifacts import create_markdown_artifact
     from prefect.cache_policies import NONE
@@ -99,7 +99,7 @@ def run_flow(name: str, now: str | None, dry_run: bool) -> dict:
 
     @task(name=f"{name}-run", cache_policy=NONE, retries=0)
     def run_once() -> Any:
-        return run_job(name, moment, dry_run=dry_run, log=get_run_logger().info)
+        return run_job(name, moment, dry_run=dry_run, log=get_run_logger().info, params=params)
 
     result = run_once()
     summary = {"run_id": result.run_id, "status": result.status, **result.plan.stats,
@@ -112,4 +112,7 @@ def run_flow(name: str, now: str | None, dry_run: bool) -> dict:
         markdown="\n".join(["| 项 | 数量 |", "|---|---|", *(f"| {k} | {v} |" for k, v in summary.items())]),
         description=f"{name} run summary",
     )
+    if result.plan.report:  # what the job wrote for people (a monthly summary, an audit report)
+        create_markdown_artifact(key=f"{name.replace('_', '-')}-report", markdown=result.plan.report,
+                                 description=f"{name}: report")
     return summary

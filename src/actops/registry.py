@@ -10,12 +10,22 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class JobOption:
+    """A job's own option: ``--<name> VALUE`` on `actops run <job>`, a flow parameter in Prefect."""
+
+    name: str
+    help: str
+    flag: bool = False  # a switch (``--force``) instead of a value
+
+
+@dataclass(frozen=True)
 class JobEntry:
     name: str  # the job's id: CLI command, flow name, deployment name, run-log 流程
     title: str  # zh-CN, what staff call it
     module: str  # where ``JOB`` lives (imported only when the job runs)
     cron: str  # Asia/Shanghai
     description: str
+    options: tuple[JobOption, ...] = ()
 
     def load(self) -> Any:
         return importlib.import_module(self.module).JOB

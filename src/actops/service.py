@@ -21,10 +21,10 @@ def store_from_env(prefix: str | None = None) -> Any:
 
 def run_job(name: str, now: datetime, *, dry_run: bool = False, prefix: str | None = None,
             channels: Mapping[str, Any] | None = None, store: Any = None,
-            log: Callable[[str], None] = lambda s: None) -> Any:
+            log: Callable[[str], None] = lambda s: None, params: Mapping[str, Any] | None = None) -> Any:
     from actops.kernel import runner
     from actops.messaging.channels import channels_from_env
 
     entry = job(name)
     return runner.run(entry.load(), store or store_from_env(prefix), now, dry_run=dry_run,
-                      channels=channels_from_env() if channels is None else channels, log=log)
+                      channels=channels_from_env() if channels is None else channels, log=log, params=params)

@@ -50,6 +50,7 @@ class RunContext:
     now: datetime
     dry_run: bool = False
     already_enqueued: frozenset[str] = frozenset()  # item keys a dead run put in the outbox
+    params: Mapping[str, Any] = field(default_factory=dict)  # the job's own options (registry JobOption)
 
 
 @dataclass
@@ -67,6 +68,7 @@ class Plan:
     wake_at: datetime | None = None  # the next moment something falls due without any edit
     stats: dict[str, Any] = field(default_factory=dict)
     extra: list[Any] = field(default_factory=list)  # changes outside table rows, for ``apply_extra``
+    report: str | None = None  # markdown for people (a Prefect artifact when run as a flow)
 
     def update(self, table: str, row_id: int, **values: Any) -> None:
         self.row_updates.setdefault(table, {}).setdefault(row_id, {}).update(values)
@@ -137,11 +139,12 @@ class Result:
 
 
 def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
-        channels: Mapping[str, Any] | None = None, log: Callable[[str], None] = lambda s: None) -> Result:
+        channels: Mapping[str, Any] | None = None, log: Callable[[str], None] = lambda s: None,
+        params: Mapping[str, Any] | None = None) -> Result:
     now = to_local(now)
     run_id = new_run_id(job.name, now)
     if dry_run:  # nothing is written, nothing sent, no lease needed
-        ctx = RunContext(run_id, now, dry_run=True)
+        ctx = RunContext(run_id, now, dry_run=True, params=dict(params or {}))
         return Result(job.name, run_id, "dry-run", job.plan(job.load(store, ctx), ctx))
     runlog = RunLog(store, job.name, run_id, now)
     runlog.start()
@@ -160,7 +163,8 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
             return Result(job.name, run_id, runlog.finish(_clock()), Plan(), note="idle")
         lease.start_heartbeat()
         dead = _dead_runs(store, job.name, lease.marked_dead)
-        ctx = RunContext(run_id, now, already_enqueued=frozenset(covered_by_runs(store.table("outbox"), dead)))
+        ctx = RunContext(run_id, now, already_enqueued=frozenset(covered_by_runs(store.table("outbox"), dead)),
+                         params=dict(params or {}))
         inputs = job.load(store, ctx)
         plan = job.plan(inputs, ctx)
         runlog.issues, runlog.warnings = plan.issues, plan.warnings
