@@ -41,6 +41,7 @@ class Outgoing:
     subject: str
     html: str
     markdown: str
+    images: tuple[tuple[str, bytes], ...] = ()  # (content id, PNG) shown in the HTML as ``cid:<id>``
 
 
 class Channel(Protocol):
@@ -93,6 +94,10 @@ class EmailChannel:
         m["X-Actops-Key"] = msg.key
         m.set_content(msg.markdown)
         m.add_alternative(msg.html, subtype="html")
+        if msg.images:  # charts travel inside the mail: clients show them without loading anything
+            html = m.get_payload()[1]
+            for cid, png in msg.images:
+                html.add_related(png, "image", "png", cid=f"<{cid}>", filename=f"{cid}.png")
         return m
 
     def send(self, msg: Outgoing) -> None:

@@ -26,7 +26,7 @@ SENT = "已发送"
 FAILED = "失败"
 RETIRED = "已撤回"
 MAX_ATTEMPTS = 12  # transient failures, backed off up to 6 h apart: about two days in all
-FIELDS = ["dedupe_key", "job", "kind", "channel", "recipient", "address", "subject", "body", "html",
+FIELDS = ["dedupe_key", "job", "kind", "channel", "recipient", "address", "subject", "body", "html", "images",
           "items", "urgent", "status", "attempts", "not_before", "run_id"]
 
 
@@ -52,12 +52,34 @@ class Message:
     urgent: bool
     not_before: datetime
     recipient_name: str = ""  # for people reading a dry run or a report
+    images: tuple[tuple[str, bytes], ...] = ()  # e-mail only: (content id, PNG) for ``cid:`` in the HTML
 
     def row(self, run_id: str) -> dict[str, Any]:
-        return {"dedupe_key": self.key, "job": self.job, "kind": self.kind, "channel": self.channel,
+        return {"images": pack_images(self.images) if self.images else None,"dedupe_key": self.key, "job": self.job, "kind": self.kind, "channel": self.channel,
                 "recipient": self.recipient, "address": self.address, "subject": self.subject[:200],
                 "body": self.body, "html": self.html, "items": pack_items(self.items), "urgent": self.urgent,
                 "status": PENDING, "attempts": 0, "not_before": self.not_before, "run_id": run_id}
+
+
+def pack_images(images: Iterable[tuple[str, bytes]]) -> str:
+    """One line per image: ``cid base64``."""
+    import base64
+
+    return "\n".join(f"{cid} {base64.b64encode(png).decode('ascii')}" for cid, png in images)
+
+
+def unpack_images(text: str | None) -> tuple[tuple[str, bytes], ...]:
+    import base64
+    import binascii
+
+    out = []
+    for line in (text or "").splitlines():
+        cid, _, data = line.strip().partition(" ")
+        try:
+            out.append((cid, base64.b64decode(data, validate=True)))
+        except (binascii.Error, ValueError):
+            continue  # a line someone edited: that image is left out, the mail still goes
+    return tuple(out)
 
 
 def pack_items(keys: Iterable[str]) -> str:
@@ -197,7 +219,7 @@ def send_pending(
             if channel is None:
                 raise ChannelMisconfigured(f"渠道「{ch_name}」未配置（见 README：SMTP_* / WECOM_WEBHOOK_URL）")
             channel.send(Outgoing(row["dedupe_key"], row.get("address") or "", row.get("subject") or "",
-                                  row.get("html") or "", row.get("body") or ""))
+                                  row.get("html") or "", row.get("body") or "", unpack_images(row.get("images"))))
         except ChannelError as exc:
             report.failures.append((row["recipient"], ch_name, str(exc)))
             if exc.scope == "channel":

@@ -78,7 +78,11 @@ def _png(plt, fig) -> bytes:
 
 def bars(cid: str, title: str, values: dict[str, float], unit: str = "", horizontal: bool = False) -> Chart:
     plt, fig, ax, font = _figure(title, height=max(2.4, 0.38 * len(values) + 1.2) if horizontal else 2.8)
+    from matplotlib.ticker import MaxNLocator
+
     labels, nums = list(values), [float(v) for v in values.values()]
+    if all(v.is_integer() for v in nums):  # counts: no 0.25 of an activity on the axis
+        (ax.xaxis if horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
     if horizontal:
         ax.barh(labels[::-1], nums[::-1], color=COLORS[0])
         ax.set_yticks(range(len(labels)), labels[::-1], fontproperties=font)
