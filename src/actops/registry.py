@@ -70,6 +70,23 @@ JOBS: tuple[JobEntry, ...] = (
         ),
     ),
     JobEntry(
+        name="summaries",
+        title="月度总结",
+        module="actops.jobs.summaries",
+        cron="0 8 1 * *",
+        description=(
+            "Monthly summaries (SUM-1..3, RPT-3): on the 1st at 08:00, last month per department "
+            "and for the company — activities, approvals (p50/p90 in workdays), reports on time, "
+            "overdue items per owner, KPI, budget, risks, satisfaction and the deviation report — "
+            "mailed with charts to each department head and the general manager, archived in 月度总结. "
+            "Once per month; --force makes a new version."
+        ),
+        options=(JobOption("month", "The month to summarise, YYYY-MM (default: last month)."),
+                 JobOption("department", "Only this department (部门编号); no company summary."),
+                 JobOption("force", "Make a new version even if the month is done (says so in the subject).",
+                           flag=True)),
+    ),
+    JobEntry(
         name="access",
         title="账号与权限",
         module="actops.jobs.access",

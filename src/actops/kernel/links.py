@@ -208,6 +208,10 @@ class RowLinks:
         ws, base, tid = where
         return f"{self.base_url}/dashboard/#/{ws}/{base}/{tid}?rowId={int(row_id)}"
 
+    def grid(self, table: str) -> str | None:
+        where = self.tables.get(table)
+        return f"{self.base_url}/dashboard/#/{where[0]}/{where[1]}/{where[2]}" if where else None
+
 
 def row_links(store: Any, names: Iterable[str]) -> RowLinks:
     """Row links for ``names`` from the tables' meta (cached once the store has read them)."""

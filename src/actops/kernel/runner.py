@@ -155,7 +155,7 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
         previous = _last_finished(store, job.name)
         started = datetime.now(TZ)
         marks = take(store, job.watched, started)
-        if previous is not None and _idle(previous, marks, now, store, job.name):
+        if previous is not None and not params and _idle(previous, marks, now, store, job.name):
             runlog.stats = {"skipped": "nothing changed and nothing falls due", "marks": marks.as_json(),
                             "wake_at": previous["stats"]["wake_at"], "started_at": started.isoformat(),
                             "api_calls": store.api.total_calls}

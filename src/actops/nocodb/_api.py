@@ -155,6 +155,20 @@ class Api:
             return errors.ServerError(f"NocoDB failed ({status}): {where}", status=status, table=table, detail=detail)
         return errors.RequestError(f"NocoDB refused {where} ({status})", status=status, table=table, detail=detail)
 
+    def upload(self, filename: str, data: bytes, mimetype: str, folder: str = "actops") -> list[dict[str, Any]]:
+        """Store a file in NocoDB (``POST /api/v2/storage/upload``); returns the attachment
+        objects to write into an Attachment field. Not retried: a retry could store it twice."""
+        self.calls["POST"] += 1
+        try:
+            resp = self._http.post("/api/v2/storage/upload", params={"path": folder},
+                                   files={"files": (filename, data, mimetype)})
+        except httpx.TransportError as exc:
+            raise errors.ConnectError(f"NocoDB at {self.url} is unreachable ({type(exc).__name__}) while uploading "
+                                      f"{filename}") from None
+        if resp.status_code >= 400:
+            raise self._error(resp, None)
+        return resp.json()
+
     # --- meta -----------------------------------------------------------------------
     def bases(self) -> list[dict[str, Any]]:
         return self.request("GET", "/api/v2/meta/bases", params={"limit": 1000})["list"]

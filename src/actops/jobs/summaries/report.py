@@ -113,13 +113,15 @@ def render(n: Numbers, before: Numbers, scope_name: str, locale: str, generated:
     return Rendered(title, mail, file, md, charts, one_line)
 
 
-def artifact(numbers: list[Numbers]) -> str:
-    """The Prefect artifact: one table row per scope."""
+def artifact(numbers: list[Numbers], names: Iterable[str] = ()) -> str:
+    """The Prefect artifact: one table row per scope (names masked as in the mails)."""
+    names = list(names)
     keys = list(numbers[0].headline()) if numbers else []
     lab = LABELS["zh-CN"]
     head = "| 范围 | " + " | ".join(lab[k] for k in keys) + " |"
     rows = [f"| {n.scope} | " + " | ".join(_fmt(k, v, "—") for k, v in n.headline().items()) + " |" for n in numbers]
-    majors = [f"- {n.scope}：{d.name}（{d.owner}，延误 {d.workdays} 个工作日）" for n in numbers if n.scope != COMPANY
+    majors = [f"- {n.scope}：{mask(d.name, names)}（{d.owner}，延误 {d.workdays} 个工作日）" for n in numbers
+              if n.scope != COMPANY
               for d in n.major_delays]
     month = numbers[0].month if numbers else ""
     return "\n".join([f"# {month} 月度总结", "", head, "|" + "---|" * (len(keys) + 1), *rows, "",

@@ -63,6 +63,7 @@ class FakeNocoDB(MetaRoutes, RecordRoutes):
         self._init_meta(seed)
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str]] = []  # (method, path) of every request served or failed
+        self.files: dict[str, bytes] = {}  # uploaded, by file name
         self._routes = [(m, re.compile(p), f) for m, p, f in (*self.meta_routes(), *self.record_routes())]
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -86,6 +87,12 @@ class FakeNocoDB(MetaRoutes, RecordRoutes):
         path = request.url.path
         if request.method == "GET" and path == "/api/v1/health":
             return httpx.Response(200, json={"message": "OK"})
+        if request.method == "POST" and path == "/api/v2/storage/upload":  # multipart: one file kept as sent
+            name = re.search(rb'filename="([^"]*)"', request.content)
+            title = name.group(1).decode() if name else "file"
+            self.files[title] = request.content
+            return httpx.Response(200, json=[{"path": f"download/{title}", "title": title, "size": len(request.content),
+                                              "mimetype": "application/octet-stream"}])
         body = json.loads(request.content) if request.content else None
         for method, pattern, fn in self._routes:
             m = pattern.fullmatch(path)
