@@ -87,6 +87,19 @@ JOBS: tuple[JobEntry, ...] = (
                            flag=True)),
     ),
     JobEntry(
+        name="evaluations",
+        title="考评",
+        module="actops.jobs.evaluations",
+        cron="20 8 * * *",
+        description=(
+            "Evaluation cycles (KPI-1, KPI-2, EVA-1..7): daily at 08:20; idle unless a cycle, its rows "
+            "or the data behind the KPIs changed. HR opens a cycle with one 考评周期 row: one 考评表 "
+            "row per active employee with their supervisor (and judges); KPI parts, composite, grade, "
+            "rank and the reasons written back; four-fifths flags to HR; on 已发布 each person is told "
+            "only their own result and the cycle locks."
+        ),
+    ),
+    JobEntry(
         name="access",
         title="账号与权限",
         module="actops.jobs.access",
