@@ -9,8 +9,8 @@ from actops.orchestration import run_flow
 
 
 @flow(name="watch", log_prints=True)
-def watch(now: str | None = None, dry_run: bool = False) -> dict:
-    return run_flow("watch", now, dry_run)
+def watch(now: str | None = None, dry_run: bool = False, params: dict | None = None) -> dict:
+    return run_flow("watch", now, dry_run, params)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,20 @@ JOBS: tuple[JobEntry, ...] = (
         ),
     ),
     JobEntry(
+        name="watch",
+        title="预算与风险监控",
+        module="actops.jobs.watch",
+        cron="15,45 * * * *",
+        description=(
+            "Budget and risk watch (FIN-1..3, RSK-1, RSK-2): every 30 minutes, 已用金额 and 预警 of each "
+            "budget line follow the approved and paid expenses; the activity owner and finance are "
+            "alerted once when a line reaches budget_warn_ratio and once at 100 %; the variance per "
+            "category is written to a closing activity once; a risk reaching risk_warn_level warns "
+            "its owner and their manager once per crossing, and every change is kept in 风险变更记录. "
+            "Messages planned in the quiet hours wait for their end."
+        ),
+    ),
+    JobEntry(
         name="escalations",
         title="提醒与升级",
         module="actops.jobs.escalations",
@@ -108,20 +122,6 @@ JOBS: tuple[JobEntry, ...] = (
             "Accounts and roles as code (STF-4, EVA-7): daily at 08:30, after the quiet hours, "
             "NocoDB's base members follow the 员工 table (active employees invited, roles per base, "
             "leavers removed) and new accounts get a 账号开通 e-mail. Same as `actops access apply`."
-        ),
-    ),
-    JobEntry(
-        name="watch",
-        title="预算与风险监控",
-        module="actops.jobs.watch",
-        cron="15,45 * * * *",
-        description=(
-            "Budget and risk watch (FIN-1..3, RSK-1, RSK-2): every 30 minutes, 已用金额 and 预警 of each "
-            "budget line follow the approved and paid expenses; the activity owner and finance are "
-            "alerted once when a line reaches budget_warn_ratio and once at 100 %; the variance per "
-            "category is written to a closing activity once; a risk reaching risk_warn_level warns "
-            "its owner and their manager once per crossing, and every change is kept in 风险变更记录. "
-            "Messages planned in the quiet hours wait for their end."
         ),
     ),
 )
