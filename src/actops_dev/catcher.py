@@ -39,13 +39,15 @@ class MailCatcher:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         msg = email.message_from_bytes(envelope.content)
-        html = ""
+        html, images = "", {}
         for part in msg.walk():
             if part.get_content_type() == "text/html":
                 html = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+            elif part.get_content_maintype() == "image":  # inline charts, by content id
+                images[str(part.get("Content-ID") or "").strip("<>")] = part.get_payload(decode=True)
         subject = str(make_header(decode_header(msg["Subject"] or "")))
         self.messages.append({"to": list(envelope.rcpt_tos), "subject": subject, "html": html,
-                              "key": msg["X-Actops-Key"]})
+                              "key": msg["X-Actops-Key"], "images": images})
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
             n = len(list(self.folder.glob("*.eml"))) + 1
