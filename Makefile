@@ -10,7 +10,7 @@ export ACTOPS_CACHE := $(CACHE)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test setup nocodb chromium down unit bench clean
+.PHONY: demo test setup nocodb chromium fonts down unit bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(BOOT) && $(BOOT)/bin/pip install -q uv==0.13.8
@@ -25,7 +25,17 @@ nocodb: setup
 	.venv/bin/python -c "from actops_dev.nocodb_install import install; install()"
 
 demo: setup
+	-@$(MAKE) --no-print-directory fonts
 	.venv/bin/actops demo
+
+# Charts in the monthly summaries draw Chinese labels with a CJK font (fonts-noto-cjk). Without
+# one the summaries go out without charts (the run says so); as root with apt it is installed.
+fonts:
+	@if fc-list :lang=zh family 2>/dev/null | grep -q .; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "Charts need a Chinese font: apt-get install -y fonts-noto-cjk"; exit 1; fi; \
+	echo "Installing fonts-noto-cjk with apt (once)"; export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1; }
 
 # The browser tests (tests/browser) drive Debian's Chromium; Chinese needs CJK fonts. Nothing to do
 # when both are there; as root with apt, install them (once, quietly); otherwise say what to install.
