@@ -112,6 +112,7 @@ JOBS: tuple[JobEntry, ...] = (
             "rank and the reasons written back; four-fifths flags to HR; on 已发布 each person is told "
             "only their own result and the cycle locks."
         ),
+        options=(JobOption("cycle", "Only this cycle (考评周期 编号)."),),
     ),
     JobEntry(
         name="access",

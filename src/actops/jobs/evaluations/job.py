@@ -17,7 +17,6 @@ the job wrote would later look like a manual override (see the issue notes).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,7 +36,7 @@ from actops.jobs.evaluations.kpi import KpiDef
 from actops.jobs.evaluations.people_kpi import kpi_for_people
 from actops.jobs.evaluations.periods import MONTH, QUARTER, Period, parse_period
 from actops.jobs.evaluations.streaks import met_target
-from actops.kernel.runner import Plan, RunContext
+from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.kernel.snapshot import Snapshot, load_snapshot
 from actops.nocodb import F
 from actops.records import Issue
@@ -95,7 +94,8 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     cycles, probs = ct.read()
     issues += probs
     # a published cycle is looked at again only while some of its rows are not published yet
-    live = [c for c in cycles if c.code and (c.status != PUBLISHED or c.kind in SCORED_KINDS and et.table.count(
+    only = ctx.params.get("cycle")
+    live = [c for c in cycles if c.code and (not only or c.code == only) and (c.status != PUBLISHED or c.kind in SCORED_KINDS and et.table.count(
         et.where((F("cycle") == c.code) & F("published_at").is_blank())))]
     rows: dict[str, list[Any]] = {c.code: [] for c in live}
     for c in live:
@@ -215,22 +215,4 @@ def _kpi_results(out: Plan, inp: Inputs, scores: dict[tuple[str, str], Any], per
             out.update(KPI_RESULTS, r.Id, **changed)
 
 
-class EvaluationsJob:
-    name = NAME
-    note_tag = NOTE_TAG
-    watched = WATCHED
-
-    def load(self, store: Any, ctx: RunContext) -> Inputs:
-        return load(store, ctx)
-
-    def plan(self, inputs: Inputs, ctx: RunContext) -> Plan:
-        return plan(inputs, ctx)
-
-    def still_open(self, inputs: Inputs) -> Callable[[str, int], bool]:
-        return lambda table, row_id: True
-
-    def undeliverable(self, inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
-        return lambda row: None
-
-
-JOB = EvaluationsJob()
+JOB = FunctionJob(NAME, NOTE_TAG, WATCHED, load, plan)
