@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 from scipy import stats
 
@@ -117,13 +118,15 @@ class Selection:
         return self.top + tuple(k for k, _ in self.picks)
 
 
-def select(units: Iterable[tuple[str, float]], interval: float, start: float) -> Selection:
-    """Systematic selection over the units in key order: every unit of ``interval`` or more
+def select(units: Iterable[tuple[str, float]], interval: float, start: float, *,
+           order: Callable[[tuple[str, float]], Any] | None = None) -> Selection:
+    """Systematic selection over the units in key order (or ``order``, e.g. department then
+    key, which spreads the sample over departments): every unit of ``interval`` or more
     is taken (top stratum); through the rest, the items holding monetary units ``start``,
     ``start + interval``, … (cumulative amounts, the item ``i`` with c(i−1) < p ≤ c(i))."""
     if interval <= 0 or not 0 < start <= interval:
         raise SizeError(f"抽样间隔须大于 0，随机起点须在 (0, 间隔] 内（而不是 {interval}、{start}）")
-    ordered = sorted(units, key=lambda u: u[0])
+    ordered = sorted(units, key=order or (lambda u: u[0]))
     top = tuple(k for k, a in ordered if a >= interval)
     skipped = tuple(k for k, a in ordered if a <= 0)
     rest = [(k, a) for k, a in ordered if 0 < a < interval]
