@@ -47,6 +47,9 @@ def test_steps_decided_out_of_order_or_missing_fail():
     assert values(c.approval(late_first, AS_OF))["chain_in_order"] is False
     skipped = ApprovalFacts("已通过", steps("已通过", "未开始", "已通过"), ROUTE)
     assert values(c.approval(skipped, AS_OF))["chain_in_order"] is False
+    short = ApprovalFacts("已通过", steps("已通过", "已通过"), ROUTE)  # approved without its CEO step
+    assert values(c.approval(short, AS_OF))["chain_in_order"] is False
+    assert values(c.approval(ApprovalFacts("已通过", (), ROUTE), AS_OF))["chain_in_order"] is False
     # ended by a rejection at step 2: complete for what it is
     rejected = ApprovalFacts("已驳回", steps("已通过", "已驳回", "未开始"), ROUTE)
     assert values(c.approval(rejected, AS_OF))["chain_in_order"] is True

@@ -134,8 +134,9 @@ def _chain(f: ApprovalFacts) -> bool | None:
         return False
     if decided != steps[:len(decided)]:  # a later step decided before an earlier one
         return False
-    if f.status == APPROVED:
-        return len(decided) == len(steps) and all(s.status == STEP_PASSED for s in steps)
+    if f.status == APPROVED:  # every step passed, and no fewer steps than its route has
+        return (len(decided) == len(steps) >= len(f.route_roles)
+                and all(s.status == STEP_PASSED for s in steps))
     return bool(decided) and decided[-1].status == STEP_FAILED and all(s.status == STEP_PASSED for s in decided[:-1])
 
 
