@@ -125,6 +125,20 @@ JOBS: tuple[JobEntry, ...] = (
             "leavers removed) and new accounts get a 账号开通 e-mail. Same as `actops access apply`."
         ),
     ),
+    JobEntry(
+        name="audit",
+        title="审计抽样",
+        module="actops.jobs.audit",
+        cron="40 7 * * *",
+        description=(
+            "Quarterly audit sampling (AUD-1..5): daily at 07:40, every 审计周期 row in 待抽样 gets "
+            "its sample — emergency approvals, altered histories, items at or above "
+            "audit_always_amount and open findings in full, then a statistical sample per kind "
+            "(attribute sampling by department for approvals and activities, monetary-unit "
+            "sampling for expenses) — as 审计样本 rows with pre-filled checklists; the seed, "
+            "parameters and method version are stored on the cycle. Idle runs cost a few reads."
+        ),
+    ),
 )
 TIMEZONE = "Asia/Shanghai"
 

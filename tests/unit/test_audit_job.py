@@ -1,0 +1,171 @@
+"""The audit job through the shared runner on the in-memory NocoDB: one 审计周期 row becomes
+its 审计样本 rows — always-included items apart, the statistical sample, checklists
+pre-filled — and the stored seed and parameters draw the same sample again."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from actops.jobs.approvals.job import AUDIT_TAMPERED
+from actops.jobs.audit import JOB
+from actops.jobs.audit.draw import METHOD_VERSION
+from actops.kernel import runner
+from actops.kernel.calendar import TZ
+from actops.nocodb.fake import FakeApi
+from actops.schema import load_schema
+from actops.schema.sync import apply
+from actops.store import Store
+
+NOW = datetime(2026, 10, 12, 10, 0, tzinfo=TZ)
+Q3 = (date(2026, 7, 1), date(2026, 9, 30))
+ROUTE = ("部门负责人", "财务", "CEO")
+
+
+def at(day: int, hour: int = 0) -> datetime:
+    return datetime(2026, 7, 1, 9, tzinfo=TZ) + timedelta(days=day, hours=hour)
+
+
+CLOCK = {"now": NOW}
+
+
+@pytest.fixture()
+def store():
+    CLOCK["now"] = NOW
+    api = FakeApi(now=lambda: CLOCK["now"])
+    specs = load_schema()
+    apply(api, specs, prefix="t-", log=lambda s: None)
+    s = Store(api, "t-", specs)
+    s.table("departments").create([{"code": "D01", "name": "总经办"}, {"code": "D02", "name": "市场部"},
+                                   {"code": "D07", "name": "财务部"}])
+    s.table("employees").create([
+        {"code": "E01", "name": "王总", "department": "D01", "roles": ["总经理", "CEO"], "email": "e01@x.cn"},
+        {"code": "E02", "name": "李总监", "department": "D02", "manager": "E01", "roles": ["部门负责人", "总监"],
+         "email": "e02@x.cn"},
+        {"code": "E04", "name": "钱专员", "department": "D02", "manager": "E02", "email": "e04@x.cn"},
+        {"code": "E05", "name": "孙财务", "department": "D07", "manager": "E01", "roles": ["部门负责人", "财务"],
+         "email": "e05@x.cn"},
+    ])
+    requests, steps = [], []
+    for i in range(80):
+        code = f"AP-{i:03d}"
+        requests.append({"code": code, "kind": "采购", "title": f"采购 {i}", "applicant": "E04",
+                         "department": "D02" if i % 3 else "D07", "amount": 1000 + 700 * i, "status": "已通过",
+                         "submitted_at": at(i), "history_check": "3:abc"})
+        steps += [{"code": f"{code}-S{n}", "request": code, "seq": n, "role": role, "status": "已通过",
+                   "decided_at": at(i, n)} for n, role in enumerate(ROUTE, 1)]
+    requests += [
+        {"code": "AP-EM", "kind": "采购", "title": "紧急采购", "applicant": "E04", "department": "D02",
+         "amount": 30000, "status": "已通过", "emergency": True, "emergency_by": "E02", "submitted_at": at(3)},
+        {"code": "AP-TAMP", "kind": "采购", "title": "被改动", "applicant": "E04", "department": "D02",
+         "amount": 5000, "status": "已通过", "submitted_at": at(4), "audit_flag": AUDIT_TAMPERED},
+        {"code": "AP-BIG", "kind": "采购", "title": "大额", "applicant": "E04", "department": "D07",
+         "amount": 150000, "status": "已通过", "submitted_at": at(5)},
+        {"code": "AP-DRAFT", "kind": "采购", "title": "草稿", "applicant": "E04", "amount": 1, "status": "草稿",
+         "submitted_at": at(6)},
+        {"code": "AP-Q2", "kind": "采购", "title": "上季度", "applicant": "E04", "amount": 1, "status": "已通过",
+         "submitted_at": datetime(2026, 6, 30, 12, tzinfo=TZ)},
+    ]
+    # AP-BIG went through two of its three steps only: its chain check fails.
+    steps += [{"code": f"AP-BIG-S{n}", "request": "AP-BIG", "seq": n, "role": role, "status": "已通过",
+               "decided_at": at(5, n)} for n, role in enumerate(ROUTE[:2], 1)]
+    s.table("approval_requests").create(requests)
+    s.table("approval_steps").create(steps)
+    s.table("activities").create([
+        {"code": f"ACT-{i:02d}", "name": f"活动{i}", "type": "市场推广", "stage": "执行", "department": "D02",
+         "owner": "E04", "start_date": date(2026, 7, 1) + timedelta(days=7 * i), "end_date": date(2026, 10, 30),
+         "budget": 20000} for i in range(10)])
+    s.table("expenses").create([
+        {"code": f"EXP-{i:03d}", "activity": f"ACT-{i % 10:02d}", "category": "物资", "amount": 300 + 97 * i,
+         "spent_on": date(2026, 7, 2) + timedelta(days=i), "employee": "E04", "status": "已支付"}
+        for i in range(50)])
+    s.table("audit_cycles").create([
+        {"code": "2026-Q2", "period_start": date(2026, 4, 1), "period_end": date(2026, 6, 30), "status": "已完成",
+         "seed": 1},
+        {"code": "2026-Q3", "period_start": Q3[0], "period_end": Q3[1]},
+    ])
+    s.table("audit_findings").create([
+        {"code": "2026-Q2-F01", "cycle": "2026-Q2", "severity": "高", "description": "事后补办超期",
+         "owner": "E02", "status": "整改中"},
+        {"code": "2026-Q2-F02", "cycle": "2026-Q2", "severity": "低", "description": "纪要缺负责人",
+         "owner": "E05", "status": "已复查"},
+    ])
+    return s
+
+
+def rows(store, table):
+    return {r["code"]: r for r in store.table(table).rows()}
+
+
+def run(store):
+    """A run a few minutes after the last one (and after any edit made since)."""
+    CLOCK["now"] += timedelta(minutes=5)
+    return runner.run(JOB, store, CLOCK["now"])
+
+
+@pytest.mark.req("AUD-1", "AUD-2", "AUD-3", "AUD-4", "AUD-5")
+def test_one_cycle_row_becomes_its_sample(store):
+    result = run(store)
+    assert result.plan.stats["cycles_drawn"] == 1 and not result.plan.warnings
+    cycle = rows(store, "audit_cycles")["2026-Q3"]
+    assert cycle["status"] == "已抽样" and cycle["seed"]
+    assert (cycle["confidence"], cycle["tolerable_rate"], cycle["expected_rate"]) == (0.95, 0.05, 0)
+    assert (cycle["method"], cycle["allocation"]) == ("二项分布", "按比例")
+    stored = json.loads(cycle["params"])
+    assert stored["method_version"] == METHOD_VERSION and stored["seed"] == cycle["seed"]
+    assert stored["params"]["always_amount"] == 100000
+    assert stored["kinds"]["审批"]["population"] == 80 and stored["kinds"]["审批"]["size"] == 59
+
+    samples = rows(store, "audit_samples")
+    reasons = {r["item_code"]: r["reason"] for r in samples.values()}
+    assert reasons["AP-EM"] == "紧急审批"
+    assert reasons["AP-TAMP"] == "审批记录被改动"
+    assert reasons["AP-BIG"] == "大额事项"
+    assert reasons["2026-Q2-F01"] == "上期整改复查" and "2026-Q2-F02" not in reasons
+    assert "AP-DRAFT" not in reasons and "AP-Q2" not in reasons
+    kinds = [r["item_kind"] for r in samples.values()]
+    assert kinds.count("审批") == 3 + 59 and kinds.count("活动") == 10 and kinds.count("整改复查") == 1
+    assert 0 < kinds.count("费用") <= 60 and all(r["reason"] == "金额单位抽样" for r in samples.values()
+                                                if r["item_kind"] == "费用")
+    assert all(r["cycle"] == "2026-Q3" and not r.get("checked") for r in samples.values())
+
+    big = samples["2026-Q3-A-AP-BIG"]
+    assert "☒ 否｜审批链完整且按顺序审批" in big["notes"] and big["deviation"]
+    ok = next(r for r in samples.values() if r["reason"] == "随机抽样")
+    assert "☑ 是｜审批链完整且按顺序审批" in ok["notes"] and not ok.get("deviation")
+    expense = next(r for r in samples.values() if r["item_kind"] == "费用")
+    assert "☒ 否｜票据齐全" in expense["notes"]  # none of the claims has a receipt
+
+
+@pytest.mark.req("AUD-4")
+def test_the_stored_seed_draws_the_same_sample_and_a_new_seed_another(store):
+    run(store)
+    first = set(rows(store, "audit_samples"))
+    cycle = rows(store, "audit_cycles")["2026-Q3"]
+    fingerprint = json.loads(cycle["params"])["fingerprint"]
+    assert run(store).plan.stats["cycles_drawn"] == 0  # drawn once: nothing to do
+
+    store.table("audit_cycles").update([{"Id": cycle["Id"], "status": "待抽样"}])
+    again = run(store)
+    assert again.plan.stats["rows_new"] == again.plan.stats["rows_stale"] == 0
+    assert set(rows(store, "audit_samples")) == first
+    assert json.loads(rows(store, "audit_cycles")["2026-Q3"]["params"])["fingerprint"] == fingerprint
+
+    store.table("audit_cycles").update([{"Id": cycle["Id"], "status": "待抽样", "seed": cycle["seed"] + 1}])
+    other = run(store)
+    assert other.plan.stats["rows_new"] > 0 and other.plan.stats["rows_stale"] > 0
+    stale = [i for i in other.plan.issues if i.table == "审计样本"]
+    assert stale and all("不在本周期最近一次抽样的结果中" in i.reason for i in stale)
+
+
+@pytest.mark.req("AUD-2")
+def test_parameters_that_admit_no_sample_are_said_on_the_cycle(store):
+    cycle = rows(store, "audit_cycles")["2026-Q3"]
+    store.table("audit_cycles").update([{"Id": cycle["Id"], "tolerable_rate": 0.05, "expected_rate": 0.05}])
+    result = run(store)
+    assert result.plan.stats["cycles_drawn"] == 0
+    assert any(i.table == "审计周期" and "无法确定样本量" in i.reason for i in result.plan.issues)
+    assert rows(store, "audit_cycles")["2026-Q3"]["status"] == "待抽样"
+    assert not rows(store, "audit_samples")
