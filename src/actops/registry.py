@@ -138,6 +138,7 @@ JOBS: tuple[JobEntry, ...] = (
             "sampling for expenses) — as 审计样本 rows with pre-filled checklists; the seed, "
             "parameters and method version are stored on the cycle. Idle runs cost a few reads."
         ),
+        options=(JobOption("cycle", "Only this cycle (审计周期 编号)."),),
     ),
 )
 TIMEZONE = "Asia/Shanghai"

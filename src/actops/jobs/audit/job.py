@@ -59,7 +59,8 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     snap = load_snapshot(store, ctx.now)
     ct = store.table(CYCLES)
     cycles, issues = ct.read(ct.where(F("status") == PENDING))
-    cycles = [c for c in cycles if c.code and c.period_start and c.period_end]
+    only = ctx.params.get("cycle")
+    cycles = [c for c in cycles if c.code and c.period_start and c.period_end and (not only or c.code == only)]
     inp = Inputs(ctx.now, snap, cycles, {c.Id: secrets.randbelow(2**31 - 1) + 1 for c in cycles if c.seed is None},
                  issues=issues, zh={n: store.table(n).spec.zh for n in (CYCLES, SAMPLES)})
     if not cycles:
