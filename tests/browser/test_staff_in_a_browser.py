@@ -244,13 +244,15 @@ def test_staff_without_hr_rights_cannot_open_the_hr_base_hr_can(company, windows
         with staff.expect_response(_project_meta(c.hr.id), timeout=harness.TIMEOUT_MS) as meta:
             staff.goto(url)
         assert meta.value.status == 403, (name, meta.value.status)  # NocoDB refuses the base to this account,
-        staff.get_by_text(harness.NO_ACCESS).first.wait_for()  # says so,
+        toast = staff.get_by_text(harness.NO_ACCESS).first
+        toast.wait_for()  # says so,
         expect(staff).to_have_url(re.compile(f"/{c.ops.id}/"), timeout=harness.TIMEOUT_MS)  # and sends him home
-        harness.wait_for_grid_drawn(staff)
+        staff.get_by_test_id("nc-tbl-title-活动").wait_for()  # (his base's tables) while the toast is still up
         for table in ("考评表", "考评周期"):
             expect(staff.get_by_test_id(f"nc-tbl-title-{table}")).to_have_count(0)
         expect(staff.get_by_test_id("nc-form-submit")).to_have_count(0)
-        shot(staff, f"张三-hr-{name}-refused")
+        shot(staff, f"张三-hr-{name}-refused")  # taken with the toast on screen, if it has not faded yet
+        toast.wait_for(state="hidden")  # so the next URL's toast is its own
 
     hr = windows()
     c.sign_in(hr, "E2")  # 李人事, 人事
