@@ -19,8 +19,9 @@ Facts this rests on (checked on 0.301.3; see STACK.md "A real browser"):
 - The base list is the workspace menu (top left): one ``nc-base-list-modal-base-title-<title>``
   per base the user may open; the sidebar shows only the open base's tables.
 - A base the user is not a member of: ``GET /api/v1/db/meta/projects/{base}`` answers 403, a toast
-  says 「无权访问此项目」 and NocoDB sends the user to the first base they may open (the HR
-  base's URL, or a form's URL in it, opens the operations base instead).
+  says 「无权访问此项目」 and NocoDB sends the user to the first base they may open, its first
+  table or its overview (``…/{baseId}?page=collaborator``), seen both ways: the HR base's URL, or
+  a form's URL in it, opens the operations base instead.
 - Any member of a base sees its overview's member list: every user of the instance with their
   e-mail (non-members as 「没有访问权限」).
 - A row opens as its expanded record at ``…/{tableId}?rowId={Id}``: fields are
