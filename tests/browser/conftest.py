@@ -71,11 +71,44 @@ def fresh_page(request, chromium) -> Iterator[Page]:
     yield from _page(request, chromium, None, viewport=harness.DESKTOP)
 
 
+PHONE_OPTIONS = {"viewport": harness.PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
 @pytest.fixture
 def phone_page(request, chromium, signed_in) -> Iterator[Page]:
     """A phone-sized window (390×844, touch) of the signed-in admin."""
-    yield from _page(request, chromium, signed_in, viewport=harness.PHONE, device_scale_factor=2,
-                     is_mobile=True, has_touch=True)
+    yield from _page(request, chromium, signed_in, **PHONE_OPTIONS)
+
+
+@pytest.fixture
+def fresh_phone_page(request, chromium) -> Iterator[Page]:
+    """A phone-sized window (390×844, touch) nobody has signed in from (our own pages need no NocoDB)."""
+    yield from _page(request, chromium, None, **PHONE_OPTIONS)
+
+
+@pytest.fixture
+def windows(request, chromium) -> Iterator[Callable[..., Page]]:
+    """Opens fresh desktop windows, one per person, for tests where several people sign in.
+
+    Each window is its own browser context (own storage: signing in in one signs in nobody else),
+    in Beijing time like the people it stands for.
+    A failing test leaves ``failed-<n>.png`` of every window it opened.
+    """
+    opened: list[Page] = []
+
+    def open_window(viewport: dict[str, int] = harness.DESKTOP) -> Page:
+        context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=viewport)
+        page = context.new_page()
+        page.set_default_timeout(harness.TIMEOUT_MS)
+        opened.append(page)
+        return page
+
+    yield open_window
+    report = getattr(request.node, "rep_call", None)
+    for n, page in enumerate(opened, 1):
+        if report is not None and report.failed:
+            harness.screenshot(page, f"failed-{n}", harness.SCREENSHOTS / request.node.name)
+        page.context.close()
 
 
 @dataclass

@@ -11,8 +11,22 @@ Facts this rests on (checked on 0.301.3; see STACK.md "A real browser"):
   CE workspace id is the ``fk_workspace_id`` of any base or view.
 - Grids are drawn on a ``<canvas>``: cell text is not in the DOM. What a grid shows is read
   from the data response it loaded (``/api/v1/db/data/noco/{base}/{table}/views/{view}…``) and
-  seen in the screenshot. A grouped grid starts with its groups closed; a group header is a
-  48 px band with 12 px between bands, under the column header (32 px; 40 px on a phone).
+  seen in the screenshot. A grid whose ``…/views/{view}/count`` answers 0 asks for no rows at
+  all. A grouped grid starts with its groups closed; a group header is a 48 px band with 12 px
+  between bands, under the column header (32 px; 40 px on a phone).
+- Right after a sign-in (or the reload that sets the language) NocoDB routes to the first base's
+  overview by itself; a hash navigation made meanwhile can be overridden (see ``_goto_until``).
+- The base list is the workspace menu (top left): one ``nc-base-list-modal-base-title-<title>``
+  per base the user may open; the sidebar shows only the open base's tables.
+- A base the user is not a member of: ``GET /api/v1/db/meta/projects/{base}`` answers 403, a toast
+  says 「无权访问此项目」 and NocoDB sends the user to the first base they may open, its first
+  table or its overview (``…/{baseId}?page=collaborator``), seen both ways: the HR base's URL, or
+  a form's URL in it, opens the operations base instead.
+- Any member of a base sees its overview's member list: every user of the instance with their
+  e-mail (non-members as 「没有访问权限」).
+- A row opens as its expanded record at ``…/{tableId}?rowId={Id}``: fields are
+  ``[data-testid="nc-expand-col-<title>"]``; a date-time shows two boxes (date, time) in the
+  browser's time zone; a link shows chips ``.chips .chip .name``.
 - Forms are DOM: each field is ``[data-testid="nc-form-input-<title>"]`` whose class names the
   cell kind (``nc-cell-singlelinetext``, ``nc-cell-singleselect``, ``nc-cell-date``, …, and
   ``nc-virtual-cell-linktoanotherrecord`` / ``nc-virtual-cell-links`` for a link).
@@ -36,6 +50,7 @@ ARTIFACTS = Path(os.environ.get("ACTOPS_TEST_ARTIFACTS") or ROOT / "tests" / "ar
 SCREENSHOTS = ARTIFACTS / "screenshots"
 TIMEOUT_MS = 120_000  # two shared cores, NocoDB and Chromium side by side: be patient, never sleep
 PACKAGES = "chromium fonts-noto-cjk"
+NO_ACCESS = "无权访问此项目"  # NocoDB's zh toast for a base the user is not a member of
 UI_STATE = "nocodb-gui-v2"
 ZH = "zh-Hans"
 DESKTOP = {"width": 1440, "height": 900}
@@ -85,6 +100,19 @@ def set_language_zh(page: Page) -> None:
         raise AssertionError(f"NocoDB did not keep its interface language: {ui_language(page)!r}")
 
 
+def listed_bases(page: Page) -> list[str]:
+    """Open the base list (the workspace menu, top left) and return the titles it offers.
+
+    0.301.3 lists there every base the signed-in user may open, one
+    ``[data-testid="nc-base-list-modal-base-title-<title>"]`` each (the sidebar shows only the
+    open base's tables). The list stays open for a screenshot; Escape closes it.
+    """
+    page.get_by_test_id("nc-workspace-menu").click()
+    items = page.locator('[data-testid^="nc-base-list-modal-base-title-"]')
+    items.first.wait_for(timeout=TIMEOUT_MS)
+    return sorted(items.nth(i).inner_text().strip() for i in range(items.count()))
+
+
 def dashboard_url(url: str, workspace_id: str, base_id: str, table_id: str, view_id: str | None = None) -> str:
     return f"{url}/dashboard/#/{workspace_id}/{base_id}/{table_id}" + (f"/{view_id}" if view_id else "")
 
@@ -102,6 +130,19 @@ def _is_view_data(base_id: str, table_id: str, view_id: str | None) -> Callable[
     return match
 
 
+def _is_view_count(base_id: str, table_id: str, view_id: str | None) -> Callable[[Response], bool]:
+    prefix = f"/api/v1/db/data/noco/{base_id}/{table_id}/views/"
+
+    def match(r: Response) -> bool:
+        path = r.url.split("?", 1)[0]
+        if r.request.method != "GET" or prefix not in path:
+            return False
+        rest = path.split(prefix, 1)[1].split("/")
+        return (view_id is None or rest[0] == view_id) and rest[1:] == ["count"]
+
+    return match
+
+
 def open_table(page: Page, url: str, workspace_id: str, base_id: str, table_id: str,
                view_id: str | None = None) -> Any:
     """Open a grid (a table's default view, or ``view_id``); return the data it loaded.
@@ -109,13 +150,32 @@ def open_table(page: Page, url: str, workspace_id: str, base_id: str, table_id: 
     The data is the JSON NocoDB answered the grid with: ``{"list": rows, "pageInfo": …}``, or
     for a grouped grid the groups (``{"list": [{"<field>": value, "count": n}, …]}``).
     """
-    with page.expect_response(_is_view_data(base_id, table_id, view_id), timeout=TIMEOUT_MS) as answer:
-        page.goto(dashboard_url(url, workspace_id, base_id, table_id, view_id))
-    response = answer.value
-    assert response.ok, f"NocoDB answered {response.status} for {response.url}"
+    wanted, counted = _is_view_data(base_id, table_id, view_id), _is_view_count(base_id, table_id, view_id)
+    answers: list[Response] = []
+    counts: list[Response] = []
+
+    def watch(r: Response) -> None:
+        if wanted(r):
+            answers.append(r)
+        elif counted(r):
+            counts.append(r)
+
+    def empty() -> bool:  # an empty grid asks only for its count, never for rows
+        return any(c.ok and c.json().get("count") == 0 for c in counts)
+
+    page.on("response", watch)
+    try:
+        _goto_until(page, dashboard_url(url, workspace_id, base_id, table_id, view_id), view_id or table_id,
+                    lambda: bool(answers) or empty())
+    finally:
+        page.remove_listener("response", watch)
     if (page.viewport_size or DESKTOP)["width"] < PHONE_MAX_WIDTH:
         close_sidebar(page)
     wait_for_grid_drawn(page)
+    if not answers:
+        return {"list": [], "pageInfo": {"totalRows": 0}}
+    response = answers[0]
+    assert response.ok, f"NocoDB answered {response.status} for {response.url}"
     return response.json()
 
 
@@ -179,10 +239,81 @@ def expand_groups(page: Page, count: int, base_id: str, table_id: str, view_id: 
 
 def open_form(page: Page, url: str, workspace_id: str, base_id: str, table_id: str, form_id: str) -> Locator:
     """Open a form view; return its submit button once the form is drawn."""
-    page.goto(dashboard_url(url, workspace_id, base_id, table_id, form_id))
     submit = page.get_by_test_id("nc-form-submit")
-    submit.wait_for(timeout=TIMEOUT_MS)
+    _goto_until(page, dashboard_url(url, workspace_id, base_id, table_id, form_id), form_id, submit.is_visible)
     return submit
+
+
+def open_record(page: Page, url: str, workspace_id: str, base_id: str, table_id: str, row_id: int) -> None:
+    """Open one row as its expanded record (``…/{tableId}?rowId={Id}``, what a digest's row link opens)."""
+    fields = page.locator('[data-testid^="nc-expand-col-"]')
+    _goto_until(page, dashboard_url(url, workspace_id, base_id, table_id) + f"?rowId={row_id}", f"rowId={row_id}",
+                lambda: fields.count() > 0)
+
+
+def record_field(page: Page, title: str) -> Locator:
+    """A field of the open expanded record: ``[data-testid="nc-expand-col-<title>"]``."""
+    return page.get_by_test_id(f"nc-expand-col-{title}")
+
+
+Shown = str | re.Pattern[str]
+
+
+def expect_record_field(page: Page, title: str, shown: Shown | tuple[Shown, ...]) -> None:
+    """The expanded record's field shows ``shown``: a link its one chip (the picked row's display
+    value), a text, number or date field the value in its box (a date-time has two boxes, date and
+    time: give a tuple), a select or anything else (CreatedBy) its text.
+
+    The record draws a field's header before its value, so the kind is decided only once the
+    value part is there; a field that never shows ``shown`` fails with what it shows.
+    """
+    cell = record_field(page, title)
+    cell.wait_for(timeout=TIMEOUT_MS)
+    if isinstance(shown, tuple):
+        boxes = cell.locator("input")
+        expect(boxes).to_have_count(len(shown), timeout=TIMEOUT_MS)
+        for i, part in enumerate(shown):
+            expect(boxes.nth(i)).to_have_value(part, timeout=TIMEOUT_MS)
+        return
+    link = cell.locator(".nc-virtual-cell-linktoanotherrecord, .nc-virtual-cell-links")
+    select = cell.locator(".ant-select")  # a select keeps an empty search box beside the chosen option
+    boxes = cell.locator("input, textarea")
+    header = cell.locator(".nc-expanded-cell-header")
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:
+        if link.count():
+            expect(link.locator(".chips .chip .name")).to_have_text([shown], timeout=TIMEOUT_MS)
+            return
+        if select.count():
+            expect(select).to_contain_text(shown, timeout=TIMEOUT_MS)
+            return
+        if boxes.count():
+            expect(boxes.first).to_have_value(shown, timeout=TIMEOUT_MS)
+            return
+        value = cell.inner_text().replace(header.inner_text() if header.count() else title, "", 1).strip()
+        if value and (shown.search(value) if isinstance(shown, re.Pattern) else shown in value):
+            return  # no box, no chips: a value drawn as text (CreatedBy shows the account's e-mail)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the record's {title} shows {value!r}, not {shown!r}")
+        page.wait_for_timeout(300)  # one poll interval
+
+
+def _goto_until(page: Page, target: str, marker: str, ready: Callable[[], bool]) -> None:
+    """Go to a dashboard URL and wait until ``ready()``; go again if NocoDB routed elsewhere.
+
+    Right after a sign-in (or the reload that switches the language) NocoDB 0.301.3 still
+    routes to the first base's overview by itself, and that can override a hash navigation
+    made meanwhile: the address loses the view (``marker``) and the overview stays (seen on a
+    freshly signed-up user's first form). A page that never shows the view fails with its address.
+    """
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    page.goto(target)
+    while not ready():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{target} did not open in {TIMEOUT_MS // 1000} s; the page is at {page.url}")
+        page.wait_for_timeout(300)  # one poll interval
+        if marker not in page.url:
+            page.goto(target)
 
 
 def form_field(page: Page, title: str) -> Locator:
@@ -222,6 +353,8 @@ def fill_field(page: Page, title: str, value: Any) -> str:
         box.fill(str(value))
         box.press("Enter")
         page.keyboard.press("Escape")
+    elif kind == "rating":
+        _rate(page, cell, int(value))
     elif kind == "longtext":
         cell.locator("textarea").first.fill(str(value))
     elif kind == "checkbox":
@@ -236,6 +369,15 @@ def fill_field(page: Page, title: str, value: Any) -> str:
 def wait_for_popups_closed(page: Page) -> None:
     """Wait until no drop-down (select options, link list) is open or still fading out."""
     expect(page.locator(".ant-dropdown:visible, .ant-select-dropdown:visible")).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+def _rate(page: Page, cell: Locator, stars: int) -> None:
+    """A rating is a row of stars (``li.ant-rate-star``; a lit one is ``.ant-rate-star-full``): click the n-th."""
+    star = cell.locator("li.ant-rate-star")
+    if not 1 <= stars <= star.count():
+        raise ValueError(f"{stars} stars asked, the field has {star.count()}")
+    star.nth(stars - 1).click()
+    expect(cell.locator("li.ant-rate-star-full")).to_have_count(stars, timeout=TIMEOUT_MS)
 
 
 def _pick_link(page: Page, cell: Locator, value: str) -> None:
