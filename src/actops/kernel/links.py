@@ -31,6 +31,7 @@ from actops.errors import ConfigError
 
 PURPOSE_TODO = "todo"
 PURPOSE_APPROVE = "approve"  # bound to one approval step as well as the person (``ref``)
+PURPOSE_SELF_EVAL = "self_eval"  # bound to one evaluation cycle as well as the person (``ref``)
 DEFAULT_DAYS = 14
 DEFAULT_PORT = 8090
 MIN_SECRET_CHARS = 32
@@ -173,19 +174,23 @@ class TodoLinks:
 
 @dataclass(frozen=True)
 class DecisionLinks:
-    """Links to decide one approval step (STF-5): bound to the step and the person."""
+    """Links to act on one thing (STF-5), bound to it (``ref``) and the person: an approval
+    step (``/approve/…``) or an evaluation cycle's self-evaluation (``/self/…``)."""
 
     signer: LinkSigner
     base_url: str
     issued_at: datetime
+    purpose: str = PURPOSE_APPROVE
+    path: str = "approve"
 
-    def url_for(self, code: str, step: str) -> str:
-        return f"{self.base_url}/approve/{self.signer.sign(code, PURPOSE_APPROVE, self.issued_at, ref=step)}"
+    def url_for(self, code: str, ref: str) -> str:
+        return f"{self.base_url}/{self.path}/{self.signer.sign(code, self.purpose, self.issued_at, ref=ref)}"
 
 
-def decision_links_from_env(issued_at: datetime) -> DecisionLinks | None:
+def decision_links_from_env(issued_at: datetime, purpose: str = PURPOSE_APPROVE,
+                            path: str = "approve") -> DecisionLinks | None:
     signer = signer_from_env()
-    return DecisionLinks(signer, public_url(), issued_at) if signer else None
+    return DecisionLinks(signer, public_url(), issued_at, purpose, path) if signer else None
 
 
 def todo_links_from_env(issued_at: datetime) -> TodoLinks | None:

@@ -26,7 +26,13 @@ from starlette.routing import Route
 
 from actops.errors import ActopsError
 from actops.kernel.calendar import TZ
-from actops.kernel.links import PURPOSE_APPROVE, PURPOSE_TODO, LinkError, LinkSigner
+from actops.kernel.links import (
+    PURPOSE_APPROVE,
+    PURPOSE_SELF_EVAL,
+    PURPOSE_TODO,
+    LinkError,
+    LinkSigner,
+)
 from actops.web.hooks import HookEndpoint
 from actops.web.page import render_message, render_todo
 from actops.web.todo import PageRefused, build_page, load_todo
@@ -160,6 +166,41 @@ def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
             return page(503, "暂时无法读取数据", "系统暂时无法从 NocoDB 读取这条审批。",
                         "请稍后刷新本页；如持续出现，请联系系统管理员（服务日志中有详细原因）。")
 
+    async def self_eval(request: Request) -> HTMLResponse:
+        from urllib.parse import parse_qs
+
+        from actops.messaging.render import environment
+        from actops.web import decide
+        from actops.web import self_eval as se
+
+        token = request.path_params["token"]
+        try:
+            claims = signer.verify(token, PURPOSE_SELF_EVAL, link_clock())
+        except LinkError as err:
+            log.info("refused /self/… (%s)", err.reason)
+            return page(err.status, HEADINGS[err.reason], str(err), WHAT_TO_DO[err.reason].replace("「我的待办」", "自评"))
+        if not claims.ref:
+            return page(403, "链接无效", "此链接不属于任何考评周期。", "请使用自评邀请中的链接。")
+        try:
+            saved = request.method == "POST"
+            if saved:
+                form = parse_qs((await request.body()).decode("utf-8", "replace"))
+                view = se.save(stores.get(), claims.code, claims.ref, form, token, clock())
+                log.info("self-evaluation of %s in %s saved", claims.code, claims.ref)
+            else:
+                view = se.load(stores.get(), claims.code, claims.ref)
+            html = environment(templates_dir).get_template("self_eval.html.j2").render(
+                saved=saved, **se.page_values(view, claims.expires))
+            return HTMLResponse(html, headers=decide_headers)
+        except decide.Refused as err:
+            log.info("refused /self/… for %s in %s: %s", claims.code, claims.ref, err.detail)
+            return page(err.status, err.heading, err.detail, err.what_to_do)
+        except ActopsError as err:
+            stores.drop()
+            log.warning("self-evaluation page of %s: NocoDB failed: %s", claims.code, err)
+            return page(503, "暂时无法读取数据", "系统暂时无法从 NocoDB 读取您的考评表。",
+                        "请稍后刷新本页；如持续出现，请联系系统管理员（服务日志中有详细原因）。")
+
     def row_url(view: Any) -> str | None:
         try:
             from actops.kernel.links import row_links
@@ -183,6 +224,7 @@ def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
     return Starlette(
         routes=[Route("/", home), Route("/todo/{token}", todo), Route("/healthz", health),
                 Route("/approve/{token}", approve, methods=["GET", "POST"]),
+                Route("/self/{token}", self_eval, methods=["GET", "POST"]),
                 *(hooks.routes() if hooks is not None else [])],
         exception_handlers={404: not_found}, lifespan=lifespan,
     )

@@ -24,6 +24,7 @@ from typing import Any
 from actops.jobs.evaluations import messages
 from actops.jobs.evaluations.actuals import Data
 from actops.jobs.evaluations.cycle import (
+    OPEN,
     PUBLISHED,
     QUARTER_KIND,
     SCORED_KINDS,
@@ -64,6 +65,7 @@ class Inputs:
     findings: dict[str, list[Any]] = field(default_factory=dict)  # 工号 → fraud findings
     issues: list[Issue] = field(default_factory=list)
     zh: dict[str, str] = field(default_factory=dict)
+    self_links: Any = None  # DecisionLinks for /self/… (None without ACTOPS_LINK_SECRET)
 
 
 def _period(c: Any) -> Period | None:
@@ -104,8 +106,11 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         rows[c.code] = recs
     bands, probs = store.table(BANDS).read()
     issues += probs
+    from actops.kernel.links import PURPOSE_SELF_EVAL, decision_links_from_env
+
     inp = Inputs(ctx.now, snap, live, rows, bands, issues=issues,
-                 zh={n: store.table(n).spec.zh for n in (CYCLES, EVALS, BANDS, KPI_RESULTS)})
+                 zh={n: store.table(n).spec.zh for n in (CYCLES, EVALS, BANDS, KPI_RESULTS)},
+                 self_links=decision_links_from_env(ctx.now, PURPOSE_SELF_EVAL, "self"))
     scored = [(c, p) for c in live if c.kind in SCORED_KINDS and (p := _period(c))]
     if scored:
         _load_scoring(store, inp, cycles, scored)
@@ -191,6 +196,11 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
         out.issues += [Issue(inp.zh[EVALS], rid, f, v, why) for rid, f, v, why in res.row_problems if rid]
         for row in res.publish:
             out.messages += messages.render(row, c.code, org, not_before)
+        if c.kind == SELF_KIND and c.status == OPEN and inp.self_links is not None:  # EVA-2: each person's own link
+            waiting = [r.employee for r in rows if r.employee and r.submitted_at is None]
+            waiting += [r["employee"] for r in res.inserts if r.get("employee")]
+            for code in dict.fromkeys(waiting):
+                out.messages += messages.invite(code, c, inp.self_links.url_for(code, c.code), org, not_before)
         for k, v in res.stats.items():
             stats[k] = stats.get(k, 0) + v
     out.checked = {CYCLES: [c.Id for c in inp.cycles], EVALS: [r.Id for rs in inp.rows.values() for r in rs],

@@ -20,6 +20,31 @@ LEADS = {"zh-CN": "您在本周期的考评结果已发布，内容仅发给您�
          "en": "Your evaluation result for this cycle is published; it is sent to you alone."}
 
 
+INVITE_KIND = "自评邀请"
+INVITE_SUBJECTS = {"zh-CN": "【请自评】{cycle}（截止 {due}）", "en": "[Self-evaluation] {cycle} (due {due})"}
+
+
+def invite(code: str, cycle: Any, url: str, org: Org, not_before: datetime,
+           templates_dir: Path | None = None) -> list[Message]:
+    """The personal self-evaluation link of ``code`` for ``cycle`` (once per person and cycle)."""
+    person = org.active(code)
+    if person is None:
+        return []
+    locale = locale_of(person.locale)
+    due = str(cycle.due_date or "—")
+    subject = INVITE_SUBJECTS[locale].format(cycle=cycle.code, due=due)
+    values = {"subject": subject, "name": person.name, "cycle": cycle.code, "period": cycle.period or "", "due": due,
+              "url": url}
+    env = environment(templates_dir)
+    html = env.get_template(f"evaluation_invite.{locale}.html.j2").render(**values)
+    md = env.get_template(f"evaluation_invite.{locale}.md.j2").render(**values).strip() + "\n"
+    items = (f"eval_cycles:{cycle.code}:self:{code}",)
+    return [Message(key=message_key(JOB, person.code, channel, items), job=JOB, kind=INVITE_KIND,
+                    recipient=person.code, channel=channel, address=address, subject=subject, body=md, html=html,
+                    items=items, urgent=False, not_before=not_before, recipient_name=person.name)
+            for channel, address in person.addresses()]
+
+
 def item_key(row: Mapping[str, Any]) -> str:
     return f"evaluations:{row['Id']}:published"
 
