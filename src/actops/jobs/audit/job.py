@@ -13,6 +13,9 @@ For every cycle in 待抽样:
   存在偏差, which the auditor may untick;
 * the cycle moves to 已抽样. Setting it back to 待抽样 redraws: rows already there are kept
   (same codes), and rows the new draw no longer contains are flagged on their row.
+
+For every cycle in 已抽样 or 审计中, :mod:`.closing` makes the findings of the checked rows and,
+once every row is done, the verdict, the report and its messages, and sets it 已完成.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from actops.jobs.approvals.routing import parse_routes
-from actops.jobs.audit import checks, draw, population
+from actops.jobs.audit import checks, closing, draw, population
 from actops.jobs.audit.sizes import SizeError
 from actops.jobs.audit.strata import AllocationError
 from actops.kernel.runner import FunctionJob, Plan, RunContext
@@ -34,7 +37,7 @@ from actops.records import Issue
 
 NAME = "audit"
 NOTE_TAG = "审计抽样"
-WATCHED = ("audit_cycles", "audit_findings", "settings")
+WATCHED = ("audit_cycles", "audit_samples", "audit_findings", "settings")
 CYCLES, SAMPLES = "audit_cycles", "audit_samples"
 PENDING, DRAWN = "待抽样", "已抽样"
 MODELS = {"二项分布": "binomial", "超几何分布": "hypergeometric", "泊松分布": "poisson"}
@@ -53,16 +56,19 @@ class Inputs:
     existing: dict[str, Any] = field(default_factory=dict)  # sample code → row, for the pending cycles
     issues: list[Issue] = field(default_factory=list)
     zh: dict[str, str] = field(default_factory=dict)
+    closing: closing.Closing = field(default_factory=lambda: closing.Closing([]))
 
 
 def load(store: Any, ctx: RunContext) -> Inputs:
     snap = load_snapshot(store, ctx.now)
     ct = store.table(CYCLES)
-    cycles, issues = ct.read(ct.where(F("status") == PENDING))
+    found, issues = ct.read(ct.where(F("status").any_of((PENDING, *closing.OPEN))))
     only = ctx.params.get("cycle")
-    cycles = [c for c in cycles if c.code and c.period_start and c.period_end and (not only or c.code == only)]
+    found = [c for c in found if c.code and c.period_start and c.period_end and (not only or c.code == only)]
+    cycles = [c for c in found if c.status == PENDING]
     inp = Inputs(ctx.now, snap, cycles, {c.Id: secrets.randbelow(2**31 - 1) + 1 for c in cycles if c.seed is None},
                  issues=issues, zh={n: store.table(n).spec.zh for n in (CYCLES, SAMPLES)})
+    inp.closing = closing.load(store, [c for c in found if c.status in closing.OPEN])
     if not cycles:
         return inp
     requests, probs = store.table("approval_requests").read()
@@ -147,7 +153,7 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
         stats["sampled"] += len(result.sample)
     out.checked = {CYCLES: [c.Id for c in inp.cycles], SAMPLES: [s.Id for s in inp.existing.values()],
                    **inp.snap.checked}
-    out.stats = stats
+    out.stats = stats | closing.plan(inp.closing, inp.snap, inp.now, inp.zh, NAME, out)
     return out
 
 
@@ -192,4 +198,8 @@ def _cycle_values(cycle: Any, params: draw.Params, seed: int, result: draw.Draw)
             "params": json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True)}
 
 
-JOB = FunctionJob(NAME, NOTE_TAG, WATCHED, load, plan)
+def apply_extra(store: Any, inputs: Inputs, plan: Plan) -> dict[str, int]:
+    return closing.apply_extra(store, plan, inputs.now)
+
+
+JOB = FunctionJob(NAME, NOTE_TAG, WATCHED, load, plan, apply_extra=apply_extra)
