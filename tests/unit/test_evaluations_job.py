@@ -192,6 +192,18 @@ def test_a_quarter_is_scored_graded_explained_and_flagged(world):
     # the manual K-SAT actual got its attainment and score: 0.81/0.9 = 0.9 → 90
     r1 = rows(store, "kpi_results")["R-1"]
     assert (r1["attainment"], r1["score"]) == (0.9, 90)
+    # ...and says it overrides the computed 0/1 = 0 beside it (KPI-2)
+    assert r1["computed"] == 0 and "覆盖了系统计算值 0" in r1["note"]
+    # the computed actuals have rows of their own, with 实际值 left empty (typed, it would override)
+    kr = rows(store, "kpi_results")
+    d02 = kr["KR-2026-Q3-K-DONE-D02"]
+    assert (d02["kpi"], d02["subject"], d02["computed"], d02["attainment"], d02["score"]) == (
+        "K-DONE", "D02", 0.5, 0.5556, 55.56) and d02.get("actual") is None and "系统计算" in d02["note"]
+    assert kr["KR-2026-Q3-K-SAT-D03"]["computed"] == 1 and kr["KR-2026-Q3-K-SAT-D03"]["score"] == 111.11
+    # no data is a row saying so, never a 0
+    d01 = kr["KR-2026-Q3-K-DONE-D01"]
+    assert d01.get("score") is None and d01.get("computed") is None and "不评分" in d01["note"]
+    assert len([k for k in kr if k.startswith("KR-")]) == 5  # K-DONE D01–D03, K-SAT D01 and D03 (D02 is R-1)
     # streaks: E05 Q2 105 and Q3 111.11 → met twice (reward_streak 2); E03 Q2 60 and Q3 72.78 → failed twice
     assert "符合海外培训奖励条件" in got["E05"]["flags"] and "须安排培训或调岗" in got["E03"]["flags"]
     assert "连续逾期提交报告 3 次" in got["E04"]["flags"] and "AF-1" in got["E06"]["flags"]

@@ -10,9 +10,8 @@ Each run (daily while a cycle is open; idle otherwise — no watched table chang
 * plans each cycle (:mod:`.cycle`, pure) and turns it into the runner's :class:`Plan`: new
   考评表 rows, changed values only, problems on the cycle and row, publication messages.
 
-Entered KPI actuals get their 达成率 and 得分 written. Computed actuals are not written into
-KPI实绩: the table has no field saying whether an actual was typed or computed, so a value
-the job wrote would later look like a manual override (see the issue notes).
+KPI实绩 holds every (KPI, subject) of the cycle's period: the 系统计算值 the job found, the
+实际值 staff typed (it overrides, and 计分说明 says so), 达成率, 得分, or why there is none.
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ from actops.jobs.evaluations.kpi import KpiDef
 from actops.jobs.evaluations.people_kpi import kpi_for_people
 from actops.jobs.evaluations.periods import MONTH, QUARTER, Period, parse_period
 from actops.jobs.evaluations.streaks import met_target
+from actops.jobs.evaluations.periods import round_half_up
 from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.kernel.snapshot import Snapshot, load_snapshot
 from actops.nocodb import F
@@ -210,19 +210,37 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
 
 
 def _kpi_results(out: Plan, inp: Inputs, scores: dict[tuple[str, str], Any], period: Period) -> None:
-    """达成率 and 得分 of the entered KPI实绩 rows of ``period`` (only where they change)."""
+    """KPI实绩 of ``period`` as the scores found them (KPI-2), changed values only.
+
+    A row staff entered keeps its 实际值 and gets the 系统计算值 beside it, its 达成率, 得分
+    and 计分说明 (which says when the entered value overrides the computed one). A (KPI,
+    subject) without a row gets one, with an empty 实际值 so the next run still knows the
+    value was computed, not typed; a subject without data gets a row saying it is not
+    scored. Codes are ``KR-<period>-<KPI>-<subject>``, so a rerun finds them.
+    """
+    existing: dict[tuple[str, str], Any] = {}
     for r in inp.results:
-        if r.period != period.code or r.actual is None:
+        if r.period == period.code:
+            existing.setdefault((r.kpi, r.subject), r)
+    for (kpi, subject), sc in sorted(scores.items()):
+        want = {"computed": None if sc.computed is None else round_half_up(sc.computed, 4),
+                "attainment": sc.attainment, "score": sc.score, "note": sc.note}
+        row = existing.get((kpi, subject))
+        if row is None:
+            out.insert(KPI_RESULTS, {"code": f"KR-{period.code}-{kpi}-{subject}", "kpi": kpi, "period": period.code,
+                                     "subject": subject, **{k: v for k, v in want.items() if v is not None}})
             continue
-        sc = scores.get((r.kpi, r.subject))
-        if sc is None:
-            continue
-        want = {"attainment": sc.attainment, "score": sc.score}
-        have = {"attainment": r.attainment, "score": r.score}
-        changed = {k: v for k, v in want.items() if (v is None) != (have[k] is None)
-                   or (v is not None and abs(float(v) - float(have[k])) > 0.005)}
+        changed = {k: v for k, v in want.items() if _differs(v, getattr(row, k, None))}
         if changed:
-            out.update(KPI_RESULTS, r.Id, **changed)
+            out.update(KPI_RESULTS, row.Id, **changed)
+
+
+def _differs(want: Any, have: Any) -> bool:
+    if isinstance(want, str) or isinstance(have, str):
+        return (want or None) != (have or None)
+    if want is None or have is None:
+        return (want is None) != (have is None)  # 0 is a value
+    return abs(float(want) - float(have)) > 0.00005
 
 
 JOB = FunctionJob(NAME, NOTE_TAG, WATCHED, load, plan)

@@ -88,6 +88,7 @@ class KpiScore:
     score: float | None  # 0 … 100 × cap
     source: str | None  # ENTERED, COMPUTED, or None when there is no data
     note: str
+    computed: float | None = None  # what the tables gave, even when an entered actual overrides it
 
     @property
     def scored(self) -> bool:
@@ -136,13 +137,13 @@ def evaluate(defn: KpiDef, computed: Actual | None, manual: float | None, cap: f
         return KpiScore(None, None, None, None, f"{defn.code} {defn.name}：{why}，不评分（不按 0 分计）")
     att, why = attainment(actual, defn.target, defn.inverted, cap)
     if att is None:
-        return KpiScore(actual, None, None, source, f"{note}；{why}，不评分")
+        return KpiScore(actual, None, None, source, f"{note}；{why}，不评分", calc)
     if why:
         note = f"{note}；{why}"
     score = linear_score(att, cap)
     if att > cap:
         note += f"；达成率 {att * 100:.1f}% 超过上限，按 {cap * 100:g}% 封顶"
-    return KpiScore(actual, round_half_up(att, 4), score, source, note)
+    return KpiScore(actual, round_half_up(att, 4), score, source, note, calc)
 
 
 @dataclass(frozen=True)
