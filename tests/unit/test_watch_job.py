@@ -123,8 +123,8 @@ def test_budget_alerts_fire_once_per_threshold_and_a_rerun_sends_nothing(world):
     assert over_again.plan.stats["budget_alerts"] == 1 and over_again.enqueued == 0
     assert len(box.sent) == 4 and rows(store, "budget_lines")["BL-1"]["warn_level"] == "超支"
     outbox = [r for r in store.table("outbox").rows() if r["job"] == "watch"]
-    assert sorted(r["items"] for r in outbox) == ["budget_lines:budget-over|1", "budget_lines:budget-over|1",
-                                                  "budget_lines:budget-warn|1", "budget_lines:budget-warn|1"]
+    assert sorted(r["items"] for r in outbox) == ["budget_lines:budget-over:E04|1", "budget_lines:budget-over:E05|1",
+                                                  "budget_lines:budget-warn:E04|1", "budget_lines:budget-warn:E05|1"]
 
 
 @pytest.mark.req("FIN-3")
@@ -241,3 +241,31 @@ def test_bad_rows_are_reported_on_their_row_and_skipped(world):
     assert not rows(store, "risks")["ACT-1-R1"]["data_issue"]
     assert not rows(store, "budget_lines")["BL-1"]["data_issue"] and rows(store, "budget_lines")["BL-1"]["spent"] == 1000
     assert sorted(rows(store, "risk_history")) == ["ACT-1-R1-H1", "ACT-1-R2-H1"]
+
+
+@pytest.mark.req("FIN-2", "RSK-2", "REL-1")
+def test_each_person_gets_one_message_with_all_of_their_alerts_and_a_dead_runs_share_is_not_resent(world, monkeypatch):
+    store, clock, box = world
+    add_expense(world, "EXP-1", 8500)  # BL-1 场地 85 %
+    store.table("risks").create([{"code": "ACT-1-R1", "activity": "ACT-1", "category": "客户", "likelihood": 5,
+                                  "impact": 5, "owner": "E04"}])
+    # the run dies after enqueueing: its alerts are in the outbox, the lines never learned them
+    monkeypatch.setattr(store.table("budget_lines"), "update", lambda rows: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        run(world)
+    monkeypatch.undo()
+    assert [r["status"] for r in store.table("outbox").rows()] == ["待发送"] * 3  # E04, E05, E02
+    add_expense(world, "EXP-2", 4500, category="策划")  # BL-2 策划 90 %: new since the dead run
+    second = run(world)
+    by = {}
+    for m in box.sent:
+        by.setdefault(m.address, []).append(m.subject)
+    # E04 (owner of the line and the risk) had one message with both of the dead run's alerts;
+    # the new 策划 alert goes alone, not with the two again
+    assert sorted(by["e04@x.cn"]) == ["【预算与风险预警】共 2 项：预算预警 1 项，风险预警 1 项", "【预算预警】春季促销 策划 已用 90.0%"]
+    assert sorted(by["e05@x.cn"]) == ["【预算预警】春季促销 场地 已用 85.0%", "【预算预警】春季促销 策划 已用 90.0%"]
+    assert by["e02@x.cn"] == ["【风险预警】春季促销 客户风险 风险值 25（极高）"]
+    both = next(m for m in box.sent if m.subject.startswith("【预算与风险预警】"))
+    assert "1. 【预算预警】春季促销 场地" in both.markdown and "2. 【风险预警】" in both.markdown and "1. 【预算预警】" in both.html
+    assert second.status == "成功" and rows(store, "budget_lines")["BL-1"]["warn_level"] == "预警"
+    assert run(world).enqueued == 0 and len(box.sent) == 5

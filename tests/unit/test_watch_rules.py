@@ -213,24 +213,26 @@ def test_recipients_owner_and_finance_or_owner_and_the_active_manager_above():
 def test_a_budget_alert_per_person_and_channel_in_their_language_after_quiet_hours():
     ctx = messages.Context(NOW, NOW + timedelta(hours=10), ORG)
     act = {"name": "春季<b>促销</b>", "owner": "E04"}
-    msgs = messages.budget_alert(line(7, amount=10_000), act, OVER, 10_500.0, 0.8, ctx)
+    msgs = messages.per_person(messages.budget_alert(line(7, amount=10_000), act, OVER, 10_500.0, 0.8, ctx), ctx)
     assert [(m.recipient, m.kind) for m in msgs] == [("E04", "预算预警"), ("E05", "预算预警"), ("E06", "预算预警")]
     zh, en = msgs[0], msgs[2]
     assert zh.subject == "【预算超支】春季<b>促销</b> 场地 已用 105.0%"
     assert en.subject == "[Over budget] 春季<b>促销</b> 场地: 105.0% used"
     assert "&lt;b&gt;促销" in zh.html and "<b>促销" not in zh.html  # escaped (SEC-3)
     assert "10,500.00" in zh.body and "＜b＞" in zh.body
-    assert all(m.items == ("budget_lines:7:budget-over",) and m.not_before == NOW + timedelta(hours=10) for m in msgs)
-    warn = messages.budget_alert(line(7), act, WARN, 8_000.0, 0.8, ctx)
-    assert warn[0].items == ("budget_lines:7:budget-warn",) and "预警比例 80%" in warn[0].body
+    assert all(m.items == (f"budget_lines:7:budget-over:{m.recipient}",) and m.not_before == NOW + timedelta(hours=10)
+               for m in msgs)
+    warn = messages.per_person(messages.budget_alert(line(7), act, WARN, 8_000.0, 0.8, ctx), ctx)
+    assert warn[0].items == ("budget_lines:7:budget-warn:E04",) and "预警比例 80%" in warn[0].body
     assert len({m.key for m in msgs + warn}) == 6  # per person and threshold
 
 
 @pytest.mark.req("RSK-2")
 def test_a_risk_warning_names_the_score_and_goes_to_owner_and_manager():
     ctx = messages.Context(NOW, NOW, ORG)
-    msgs = messages.risk_warning(risk(), {"name": "春季促销"}, 12, "高", 10, "risks:1:warn-H1-L10", ctx)
+    msgs = messages.per_person(messages.risk_warning(risk(), {"name": "春季促销"}, 12, "高", 10, "risks:1:warn-H1-L10", ctx),
+                               ctx)
     assert [(m.recipient, m.kind, m.items) for m in msgs] == [
-        ("E04", "风险预警", ("risks:1:warn-H1-L10",)), ("E02", "风险预警", ("risks:1:warn-H1-L10",))]
+        ("E04", "风险预警", ("risks:1:warn-H1-L10:E04",)), ("E02", "风险预警", ("risks:1:warn-H1-L10:E02",))]
     assert msgs[0].subject == "【风险预警】春季促销 安全风险 风险值 12（高）"
     assert "3 × 4 = 12（高）" in msgs[0].body and "预警线 10" in msgs[0].body

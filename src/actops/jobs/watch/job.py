@@ -8,7 +8,8 @@ the pure rules of :mod:`.budget` and :mod:`.risks`:
   owner and finance when a line rises to 预警 or 超支; at closing the variance per category
   written to the activity's 预算差异 (once: a filled 预算差异 is left as it is);
 * a 风险变更记录 row for every change of likelihood or impact; a warning to the owner and
-  their manager when a risk reaches ``risk_warn_level`` (remembered in 已预警风险值).
+  their manager when a risk reaches ``risk_warn_level`` (remembered in 已预警风险值);
+* each person's alerts of the run in one message per channel (:func:`.messages.per_person`).
 
 Bad rows (an expense of an unknown activity, a likelihood of 9) are reported on their row
 under 【预算与风险监控】 and skipped; the run goes on.
@@ -85,15 +86,17 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
     mctx = Context(inp.now, s.quiet_ends_after(inp.now) if quiet else inp.now, inp.snap.org, inp.rows)
     stats = {"lines_updated": 0, "budget_alerts": 0, "variances_written": 0, "risks_watched": 0,
              "history_rows": 0, "risk_warnings": 0, "skipped_rows": 0}
-    _budget(out, inp, mctx, stats)
-    _risks(out, inp, mctx, stats)
+    alerts: list[messages.Alert] = []
+    _budget(out, inp, mctx, stats, alerts)
+    _risks(out, inp, mctx, stats, alerts)
+    out.messages = messages.per_person(alerts, mctx, ctx.already_enqueued)
     out.checked = {LINES: [x.Id for x in inp.lines], EXPENSES: [e.Id for e in inp.expenses],
                    RISKS: [r.Id for r in inp.risks], **inp.snap.checked}
     out.stats = stats
     return out
 
 
-def _budget(out: Plan, inp: Inputs, mctx: Context, stats: dict[str, int]) -> None:
+def _budget(out: Plan, inp: Inputs, mctx: Context, stats: dict[str, int], alerts: list[messages.Alert]) -> None:
     ratio = inp.snap.settings.budget_warn_ratio
     acts = inp.activities
     sums, found = budget.spent_by_key(inp.expenses, set(acts), {(x.activity, x.category) for x in inp.lines})
@@ -122,7 +125,7 @@ def _budget(out: Plan, inp: Inputs, mctx: Context, stats: dict[str, int]) -> Non
                 out.issues.append(_issue(inp, LINES, Finding(line.Id, "warn_level", v.level, (
                     "预算预警无人可接收：活动负责人不在职或没有联系方式，也没有在职的财务人员；"
                     "请补全活动负责人或员工表中「财务」角色的联系方式"))))
-            out.messages += sent
+            alerts += sent
             stats["budget_alerts"] += 1
     for code, act in sorted(acts.items()):
         if (act.get("variance") or code in inp.ambiguous_activities
@@ -134,7 +137,7 @@ def _budget(out: Plan, inp: Inputs, mctx: Context, stats: dict[str, int]) -> Non
         stats["variances_written"] += 1
 
 
-def _risks(out: Plan, inp: Inputs, mctx: Context, stats: dict[str, int]) -> None:
+def _risks(out: Plan, inp: Inputs, mctx: Context, stats: dict[str, int], alerts: list[messages.Alert]) -> None:
     level = inp.snap.settings.risk_warn_level
     by_risk: dict[str, list[Any]] = {}
     for h in inp.history:
@@ -165,7 +168,7 @@ def _risks(out: Plan, inp: Inputs, mctx: Context, stats: dict[str, int]) -> None
             if not sent:
                 out.issues.append(_issue(inp, RISKS, Finding(r.Id, "owner", r.owner, (
                     "风险预警无人可接收：责任人及其上级均不在职或没有联系方式；请更换责任人"))))
-            out.messages += sent
+            alerts += sent
             stats["risk_warnings"] += 1
         if v.changes:
             out.update(RISKS, r.Id, **v.changes)

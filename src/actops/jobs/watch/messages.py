@@ -1,7 +1,12 @@
 """Messages of the watch job: a budget alert to the activity owner and finance, a risk
-warning to the owner and their manager. One message per person and channel; its item key
-names the line and threshold (or the risk, the crossing and the level), so a rerun or a
-second run enqueues nothing twice."""
+warning to the owner and their manager.
+
+Each line or risk that crosses a threshold makes one :class:`Alert` per recipient; a run
+sends each person one message per channel holding all of their alerts (finance would
+otherwise get one mail per line: on a base the job first meets, hundreds). Each alert's
+item key names the line and threshold (or the risk, the crossing and the level) and the
+recipient, so an alert a dead run already enqueued for someone is not sent to them again,
+whatever else their next message holds."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from typing import Any
 from actops.kernel.links import RowLinks
 from actops.kernel.org import Org, Person
 from actops.messaging.outbox import Message, message_key
-from actops.messaging.render import environment, locale_of, safe_link
+from actops.messaging.render import environment, fit_markdown, locale_of, safe_link
 
 JOB = "watch"
 FINANCE = "财务"
@@ -25,6 +30,9 @@ SUBJECTS = {
     "en": {"预警": "[Budget warning] {activity} {category}: {pct} used", "超支": "[Over budget] {activity} {category}: {pct} used",
            "risk": "[Risk warning] {activity} {category} risk: score {score} ({band})"},
 }
+DIGEST_SUBJECTS = {"zh-CN": "【预算与风险预警】共 {n} 项：{parts}", "en": "[Budget and risk warnings] {n} items: {parts}"}
+PARTS = {"zh-CN": {"预警": "预算预警 {n} 项", "超支": "预算超支 {n} 项", "risk": "风险预警 {n} 项"},
+         "en": {"预警": "{n} budget warning(s)", "超支": "{n} over budget", "risk": "{n} risk warning(s)"}}
 LEADS = {
     "zh-CN": {"预警": "以下预算科目的已用金额已达到预警比例 {ratio}，请关注后续支出。",
               "超支": "以下预算科目的已用金额已达到或超过预算（100%），请核实并决定是否调整预算。",
@@ -52,6 +60,20 @@ class Context:
     templates_dir: Path | None = None
 
 
+@dataclass(frozen=True)
+class Alert:
+    """One line's or risk's warning for one person, in their language."""
+
+    person: Person
+    kind: str  # KIND_BUDGET or KIND_RISK
+    level: str  # 预警, 超支 or risk
+    subject: str
+    lead: str
+    rows: tuple[tuple[str, str], ...]
+    item: str  # table:row_id:what:recipient
+    row_url: str | None
+
+
 def budget_item(line_id: int, level: str) -> str:
     return f"budget_lines:{line_id}:budget-{THRESHOLD[level]}"
 
@@ -74,7 +96,7 @@ def _unique(people: list[Person | None]) -> list[Person]:
 
 
 def budget_alert(line: Any, activity: dict[str, Any], level: str, spent: float, ratio: float,
-                 ctx: Context) -> list[Message]:
+                 ctx: Context) -> list[Alert]:
     amount = float(line.amount or 0)
     pct = f"{spent / amount * 100:.1f}%" if amount else "—"
     act = f"{activity.get('name') or ''}（{line.activity}）"
@@ -82,44 +104,74 @@ def budget_alert(line: Any, activity: dict[str, Any], level: str, spent: float, 
     for person in budget_recipients(ctx.org, activity.get("owner")):
         locale = locale_of(person.locale)
         lab = LABELS[locale]
-        rows = [(lab["activity"], act), (lab["line"], f"{line.category}（{line.code}）"),
-                (lab["amount"], f"{amount:,.2f}"), (lab["spent"], f"{spent:,.2f}"), (lab["pct"], pct)]
+        rows = ((lab["activity"], act), (lab["line"], f"{line.category}（{line.code}）"),
+                (lab["amount"], f"{amount:,.2f}"), (lab["spent"], f"{spent:,.2f}"), (lab["pct"], pct))
         subject = SUBJECTS[locale][level].format(activity=activity.get("name") or line.activity,
                                                  category=line.category, pct=pct)
         lead = LEADS[locale][level].format(ratio=f"{ratio * 100:g}%")
-        out += _messages(person, KIND_BUDGET, subject, lead, rows, (budget_item(line.Id, level),),
-                         ("budget_lines", line.Id), ctx)
+        out.append(_alert(person, KIND_BUDGET, level, subject, lead, rows, budget_item(line.Id, level),
+                          ("budget_lines", line.Id), ctx))
     return out
 
 
 def risk_warning(risk: Any, activity: dict[str, Any], score: int, band: str, level: int, item: str,
-                 ctx: Context) -> list[Message]:
+                 ctx: Context) -> list[Alert]:
     owner = ctx.org.people.get(risk.owner or "")
     out = []
     for person in risk_recipients(ctx.org, risk.owner):
         locale = locale_of(person.locale)
         lab = LABELS[locale]
-        rows = [(lab["activity"], f"{activity.get('name') or ''}（{risk.activity}）"),
+        rows = ((lab["activity"], f"{activity.get('name') or ''}（{risk.activity}）"),
                 (lab["risk"], f"{risk.category}（{risk.code}）"), (lab["description"], risk.description or "—"),
                 (lab["score"], f"{risk.likelihood} × {risk.impact} = {score}（{band}）"),
                 (lab["owner"], f"{owner.name}（{owner.code}）" if owner else (risk.owner or "—")),
-                (lab["mitigation"], risk.mitigation or "—")]
+                (lab["mitigation"], risk.mitigation or "—"))
         subject = SUBJECTS[locale]["risk"].format(activity=activity.get("name") or risk.activity,
                                                   category=risk.category, score=score, band=band)
         lead = LEADS[locale]["risk"].format(level=level)
-        out += _messages(person, KIND_RISK, subject, lead, rows, (item,), ("risks", risk.Id), ctx)
+        out.append(_alert(person, KIND_RISK, "risk", subject, lead, rows, item, ("risks", risk.Id), ctx))
     return out
 
 
-def _messages(person: Person, kind: str, subject: str, lead: str, rows: list[tuple[str, str]],
-              items: tuple[str, ...], row: tuple[str, int], ctx: Context) -> list[Message]:
+def _alert(person: Person, kind: str, level: str, subject: str, lead: str, rows: tuple[tuple[str, str], ...],
+           item: str, row: tuple[str, int], ctx: Context) -> Alert:
+    url = safe_link(ctx.rows.row(*row)) if ctx.rows else None
+    return Alert(person, kind, level, subject, lead, rows, f"{item}:{person.code}", url)
+
+
+def per_person(alerts: list[Alert], ctx: Context, already: frozenset[str] | set[str] = frozenset()) -> list[Message]:
+    """One message per person and channel with all of their alerts not in ``already`` (item
+    keys a dead run enqueued), in the order they were found."""
+    mine: dict[str, list[Alert]] = {}
+    for a in alerts:
+        if a.item not in already:
+            mine.setdefault(a.person.code, []).append(a)
+    return [m for group in mine.values() for m in _messages(group, ctx)]
+
+
+def _messages(alerts: list[Alert], ctx: Context) -> list[Message]:
+    person = alerts[0].person
     locale = locale_of(person.locale)
-    values = {"subject": subject, "name": person.name, "lead": lead, "rows": rows,
-              "row_url": safe_link(ctx.rows.row(*row)) if ctx.rows else None, "link_label": LABELS[locale]["link"]}
+    if len(alerts) == 1:
+        subject = alerts[0].subject
+    else:
+        counts = {lv: sum(1 for a in alerts if a.level == lv) for lv in ("超支", "预警", "risk")}
+        parts = ("，" if locale == "zh-CN" else ", ").join(
+            PARTS[locale][lv].format(n=n) for lv, n in counts.items() if n)
+        subject = DIGEST_SUBJECTS[locale].format(n=len(alerts), parts=parts)
+    values = {"subject": subject, "name": person.name, "alerts": alerts, "link_label": LABELS[locale]["link"],
+              "omitted": 0}
     env = environment(ctx.templates_dir)
     html = env.get_template(f"watch_alert.{locale}.html.j2").render(**values)
-    md = env.get_template(f"watch_alert.{locale}.md.j2").render(**values).strip() + "\n"
+    md_tpl = env.get_template(f"watch_alert.{locale}.md.j2")
+
+    def md(n: int) -> str:  # WeCom takes 4 KB: the first n alerts, and how many the mail has besides
+        return md_tpl.render(**{**values, "alerts": alerts[:n], "omitted": len(alerts) - n}).strip() + "\n"
+
+    items = tuple(a.item for a in alerts)
+    kinds = {a.kind for a in alerts}
+    kind = kinds.pop() if len(kinds) == 1 else f"{KIND_BUDGET}、{KIND_RISK}"
     return [Message(key=message_key(JOB, person.code, channel, items), job=JOB, kind=kind, recipient=person.code,
-                    channel=channel, address=address, subject=subject, body=md, html=html, items=items,
+                    channel=channel, address=address, subject=subject, body=fit_markdown(md, len(alerts)), html=html, items=items,
                     urgent=False, not_before=ctx.not_before, recipient_name=person.name)
             for channel, address in person.addresses()]
