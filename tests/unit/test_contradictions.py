@@ -301,3 +301,18 @@ def test_check_reports_and_marks_what_the_jobs_see():
     ])
     marked, checked, tag = store.tables["employees"].marked
     assert tag == "数据检查" and 2 in checked and {i.row_id for i in marked} == {1, 2, 4}
+
+
+@pytest.mark.req("ACT-4")
+def test_an_activity_executed_without_the_customers_confirmation_is_reported_on_its_row():
+    base = {"活动名称": "发布会", "活动类型": "市场推广", "承办部门": "D01", "开始日期": "2026-10-01",
+            "结束日期": "2026-10-02", "负责人": "E1"}
+    recs, problems = typed("activities", [
+        {"Id": 1, "活动编号": "A1", "阶段": "执行", **base},
+        {"Id": 2, "活动编号": "A2", "阶段": "执行", "客户确认时间": "2026-09-28 10:00:00+08:00", **base},
+        {"Id": 3, "活动编号": "A3", "阶段": "客户确认", **base},  # still waiting for the signature: fine
+        {"Id": 4, "活动编号": "A4", "阶段": "归档", **base}])
+    assert problems == []
+    found = c.table_rules(spec("activities"), recs, EMPS).issues
+    assert [(i.row_id, i.field) for i in found] == [(1, "客户确认时间"), (4, "客户确认时间")]
+    assert "《活动策划方案确认表》" in found[0].reason and "改回「客户确认」" in found[0].reason

@@ -168,6 +168,22 @@ def inactive_references(spec: TableSpec, records: Iterable[Any], employees: Iter
     return issues
 
 
+# ACT-4: the customer signs the plan (《活动策划方案确认表》) before execution starts.
+CONFIRMED_BEFORE = ("执行", "结项验收", "归档")
+
+
+def unconfirmed_execution(spec: TableSpec, records: Iterable[Any]) -> list[Issue]:
+    """Activities past 客户确认 without a 客户确认时间 (ACT-4)."""
+    out = []
+    for r in records:
+        stage = _get(r, "stage")
+        if stage in CONFIRMED_BEFORE and not _get(r, "plan_confirmed_at"):
+            out.append(Issue(spec.zh, _get(r, "Id"), spec.field("plan_confirmed_at").zh, None, (
+                f"阶段为「{stage}」，但没有客户确认时间：执行前须由客户签署《活动策划方案确认表》（ACT-4）。"
+                "请填写客户确认时间并上传确认表，或把阶段改回「客户确认」")))
+    return out
+
+
 def is_open(spec: TableSpec, rec: Any) -> bool:
     """Whether a row is work in progress (people on it still have to act)."""
     names = {f.name for f in spec.fields}
@@ -207,6 +223,8 @@ def table_rules(spec: TableSpec, records: Sequence[Any], employees: Sequence[Any
         managers = {str(_get(r, "code")): _get(r, "manager") for r in records}
         row_ids = {str(_get(r, "code")): _get(r, "Id") for r in records}
         found.issues += manager_loops(managers, row_ids, spec.zh, spec.field("manager").zh)
+    if spec.name == "activities":
+        found.issues += unconfirmed_execution(spec, records)
     if employees is not None:
         found.issues += inactive_references(spec, records, employees)
     return found
