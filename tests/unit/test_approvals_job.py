@@ -20,6 +20,7 @@ from actops.nocodb.fake import FakeApi
 from actops.schema import load_schema
 from actops.schema.sync import apply
 from actops.store import Store
+from tests.unit.fake_world import fake_store, small_company
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 
@@ -32,21 +33,8 @@ def world(monkeypatch):
     monkeypatch.setenv("ACTOPS_LINK_SECRET", SECRET)
     monkeypatch.setenv("ACTOPS_PUBLIC_URL", "https://actops.example.cn")
     clock = {"now": T0}
-    api = FakeApi(now=lambda: clock["now"])
-    specs = load_schema()
-    apply(api, specs, prefix="t-", log=lambda s: None)
-    store = Store(api, "t-", specs)
-    store.table("departments").create([{"code": "D01", "name": "总经办"}, {"code": "D02", "name": "市场部"},
-                                       {"code": "D07", "name": "财务部"}])
-    store.table("employees").create([
-        {"code": "E01", "name": "王总", "department": "D01", "roles": ["总经理", "CEO"], "email": "e01@x.cn"},
-        {"code": "E02", "name": "李总监", "department": "D02", "manager": "E01", "roles": ["部门负责人", "总监"],
-         "email": "e02@x.cn"},
-        {"code": "E04", "name": "钱专员", "department": "D02", "manager": "E02", "email": "e04@x.cn"},
-        {"code": "E05", "name": "孙财务", "department": "D07", "manager": "E01", "roles": ["部门负责人", "财务"],
-         "email": "e05@x.cn"},
-    ])
-    store.table("departments").update([{"Id": 1, "head": "E01"}, {"Id": 2, "head": "E02"}, {"Id": 3, "head": "E05"}])
+    api, store = fake_store(clock)
+    small_company(store)
     return api, store, clock
 
 

@@ -14,10 +14,7 @@ from actops.jobs.audit import JOB
 from actops.jobs.audit.draw import METHOD_VERSION
 from actops.kernel import runner
 from actops.kernel.calendar import TZ
-from actops.nocodb.fake import FakeApi
-from actops.schema import load_schema
-from actops.schema.sync import apply
-from actops.store import Store
+from tests.unit.fake_world import DEPARTMENTS, PEOPLE, fake_store
 
 NOW = datetime(2026, 10, 12, 10, 0, tzinfo=TZ)
 Q3 = (date(2026, 7, 1), date(2026, 9, 30))
@@ -34,20 +31,9 @@ CLOCK = {"now": NOW}
 @pytest.fixture()
 def store():
     CLOCK["now"] = NOW
-    api = FakeApi(now=lambda: CLOCK["now"])
-    specs = load_schema()
-    apply(api, specs, prefix="t-", log=lambda s: None)
-    s = Store(api, "t-", specs)
-    s.table("departments").create([{"code": "D01", "name": "总经办"}, {"code": "D02", "name": "市场部"},
-                                   {"code": "D07", "name": "财务部"}])
-    s.table("employees").create([
-        {"code": "E01", "name": "王总", "department": "D01", "roles": ["总经理", "CEO"], "email": "e01@x.cn"},
-        {"code": "E02", "name": "李总监", "department": "D02", "manager": "E01", "roles": ["部门负责人", "总监"],
-         "email": "e02@x.cn"},
-        {"code": "E04", "name": "钱专员", "department": "D02", "manager": "E02", "email": "e04@x.cn"},
-        {"code": "E05", "name": "孙财务", "department": "D07", "manager": "E01", "roles": ["部门负责人", "财务"],
-         "email": "e05@x.cn"},
-    ])
+    api, s = fake_store(CLOCK)
+    s.table("departments").create(DEPARTMENTS)
+    s.table("employees").create(PEOPLE)
     requests, steps = [], []
     for i in range(80):
         code = f"AP-{i:03d}"

@@ -13,10 +13,7 @@ import pytest
 from actops.jobs.evaluations import JOB
 from actops.kernel import runner
 from actops.kernel.calendar import TZ
-from actops.nocodb.fake import FakeApi
-from actops.schema import load_schema
-from actops.schema.sync import apply
-from actops.store import Store
+from tests.unit.fake_world import fake_store
 
 T0 = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 
@@ -28,10 +25,7 @@ def at(y, m, d, h=12):
 @pytest.fixture()
 def world():
     clock = {"now": T0}
-    api = FakeApi(now=lambda: clock["now"])
-    specs = load_schema()
-    apply(api, specs, prefix="t-", log=lambda s: None)
-    store = Store(api, "t-", specs)
+    api, store = fake_store(clock)
     store.table("departments").create([{"code": "D01", "name": "总经办"}, {"code": "D02", "name": "市场部"},
                                        {"code": "D03", "name": "技术部"}])
     store.table("employees").create([

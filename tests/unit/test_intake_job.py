@@ -14,10 +14,7 @@ import pytest
 from actops.jobs.intake import JOB, calendar_sync
 from actops.kernel import runner
 from actops.kernel.calendar import TZ, known_years
-from actops.nocodb.fake import FakeApi
-from actops.schema import load_schema
-from actops.schema.sync import apply
-from actops.store import Store
+from tests.unit.fake_world import fake_store
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
@@ -25,10 +22,7 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 @pytest.fixture()
 def world():
     clock = {"now": T0}
-    api = FakeApi(now=lambda: clock["now"])
-    specs = load_schema()
-    apply(api, specs, prefix="t-", log=lambda s: None)
-    store = Store(api, "t-", specs)
+    api, store = fake_store(clock)
     store.table("departments").create([{"code": "D01", "name": "市场部"}])
     store.table("employees").create([{"code": "E1", "name": "张三", "department": "D01", "email": "z@x.cn"}])
     store.table("activities").create([{"code": "ACT-2026-0001", "name": "春季促销", "type": "市场推广", "stage": "策划",
