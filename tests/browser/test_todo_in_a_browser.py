@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
-import time
 from datetime import datetime, timedelta
 
 import httpx
@@ -26,6 +22,7 @@ from actops.messaging.channels import EmailChannel
 from actops.service import run_job
 from actops_dev.catcher import MailCatcher, free_port
 from tests.browser import harness
+from tests.serving import start_serve, stop_serve
 from tests.todo_company import MINE, NOW, OVERDUE, TABLES, TEAM, company
 
 SECRET = "browser-test-link-secret-0123456789abcdef"
@@ -52,30 +49,11 @@ def served(make_store, nocodb, prefix, tmp_path_factory):
         result = run_job("escalations", NOW, store=store, channels={"邮件": channel})  # `actops run escalations`
         assert result.status == "成功", (result.status, result.plan.warnings)
         mails = list(catcher.messages)
-        url, token = nocodb
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "actops.cli", "serve", "--port", str(port), "--now", NOW.isoformat()],
-            env={**os.environ, "NOCODB_URL": url, "NOCODB_TOKEN": token, "ACTOPS_BASE_PREFIX": store.prefix},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{public}/healthz", timeout=2).text == "ok":
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"actops serve did not start: {proc.stdout.read() if proc.poll() is not None else ''}")
-            time.sleep(0.3)  # polling a port that is not open yet
+        proc = start_serve(nocodb, store.prefix, port, NOW)
         yield {"public": public, "mails": mails}
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.communicate(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
+            stop_serve(proc)
         catcher.stop()
         env.undo()
 

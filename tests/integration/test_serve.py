@@ -3,11 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from datetime import datetime, timedelta
 
 import httpx
@@ -18,6 +14,7 @@ from actops.kernel.calendar import TZ
 from actops.kernel.links import PURPOSE_TODO, LinkSigner
 from actops.messaging.channels import EmailChannel
 from actops_dev.catcher import free_port
+from tests.serving import start_serve, stop_serve
 from tests.todo_company import MINE, NOW, TABLES, TEAM, company
 
 SECRET = "integration-test-link-secret-0123456789"
@@ -54,30 +51,11 @@ def served(make_store, nocodb, prefix, smtp, tmp_path_factory, monkeypatch_modul
     result = escalations.run(store, NOW, channels={"邮件": EmailChannel(host="127.0.0.1", port=smtp.port,
                                                                        sender="actops@corp.test")})
     assert result.status in ("成功", "部分成功") and len(result.sent.messages) == 6
-    url, token = nocodb
-    env = {**os.environ, "NOCODB_URL": url, "NOCODB_TOKEN": token, "ACTOPS_BASE_PREFIX": prefix + "serve-"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "actops.cli", "serve", "--port", str(port), "--now", NOW.isoformat()],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = start_serve(nocodb, prefix + "serve-", port, NOW)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{public}/healthz", timeout=2).text == "ok":
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"actops serve did not start: {proc.stdout.read() if proc.poll() is not None else ''}")
-            time.sleep(0.3)
         yield {"store": store, "public": public, "mails": list(smtp.messages), "proc": proc}
     finally:
-        proc.terminate()
-        try:
-            output = proc.communicate(timeout=10)[0]
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            output = proc.communicate()[0]
+        output = stop_serve(proc)
         assert "/todo/v1." not in output  # tokens never reach the service's log
 
 

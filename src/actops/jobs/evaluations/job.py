@@ -34,9 +34,8 @@ from actops.jobs.evaluations.cycle import (
 from actops.jobs.evaluations.grading import bands_from_rows
 from actops.jobs.evaluations.kpi import KpiDef
 from actops.jobs.evaluations.people_kpi import kpi_for_people
-from actops.jobs.evaluations.periods import MONTH, QUARTER, Period, parse_period
+from actops.jobs.evaluations.periods import MONTH, QUARTER, Period, parse_period, round_half_up
 from actops.jobs.evaluations.streaks import met_target
-from actops.jobs.evaluations.periods import round_half_up
 from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.kernel.snapshot import Snapshot, load_snapshot
 from actops.nocodb import F
