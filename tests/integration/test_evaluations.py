@@ -262,6 +262,7 @@ def test_the_quarter_is_scored_published_to_each_alone_and_reruns_change_nothing
     score, results, ability, attitude, _ = SELF["E04"]
     refused = self_evaluate(links["E04"], score, results, ability, attitude, "   ")
     assert refused.status_code == 400 and "请填写改进计划" in refused.text
+    assert results in refused.text and ability in refused.text  # the form again, with what was typed
     assert rows(store, MONTH)["E04"]["submitted_at"] is None
     for code, values in SELF.items():
         r = self_evaluate(links[code], *values)
