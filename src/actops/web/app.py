@@ -97,8 +97,8 @@ def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
         def on_decision(step_code: str) -> None:  # the next step opens within seconds, not at the next poll
             waker.wake()
 
-    def page(status: int, heading: str, detail: str, what_to_do: str) -> HTMLResponse:
-        return HTMLResponse(render_message(status, heading, detail, what_to_do, templates_dir),
+    def page(status: int, heading: str, detail: str, what_to_do: str, title: str = "我的待办") -> HTMLResponse:
+        return HTMLResponse(render_message(status, heading, detail, what_to_do, templates_dir, title=title),
                             status_code=status, headers=HEADERS)
 
     def home(request: Request) -> HTMLResponse:
@@ -174,32 +174,41 @@ def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
         from actops.web import self_eval as se
 
         token = request.path_params["token"]
+        title = "自评"
         try:
             claims = signer.verify(token, PURPOSE_SELF_EVAL, link_clock())
         except LinkError as err:
             log.info("refused /self/… (%s)", err.reason)
-            return page(err.status, HEADINGS[err.reason], str(err), WHAT_TO_DO[err.reason].replace("「我的待办」", "自评"))
+            return page(err.status, HEADINGS[err.reason], str(err), WHAT_TO_DO[err.reason].replace("「我的待办」", "自评"),
+                        title)
         if not claims.ref:
-            return page(403, "链接无效", "此链接不属于任何考评周期。", "请使用自评邀请中的链接。")
+            return page(403, "链接无效", "此链接不属于任何考评周期。", "请使用自评邀请中的链接。", title)
+        form_page = environment(templates_dir).get_template("self_eval.html.j2")
         try:
             saved = request.method == "POST"
             if saved:
                 form = parse_qs((await request.body()).decode("utf-8", "replace"))
-                view = se.save(stores.get(), claims.code, claims.ref, form, token, clock())
+                try:
+                    view = se.save(stores.get(), claims.code, claims.ref, form, token, clock())
+                except se.Invalid as err:  # the form again, with what was typed and what is wrong
+                    view = se.load(stores.get(), claims.code, claims.ref)  # still their own row, still open
+                    log.info("self-evaluation of %s in %s not saved: %s", claims.code, claims.ref, err.detail)
+                    html = form_page.render(saved=False, error=err,
+                                            **se.page_values(view, claims.expires, se.typed(form)))
+                    return HTMLResponse(html, status_code=400, headers=decide_headers)
                 log.info("self-evaluation of %s in %s saved", claims.code, claims.ref)
             else:
                 view = se.load(stores.get(), claims.code, claims.ref)
-            html = environment(templates_dir).get_template("self_eval.html.j2").render(
-                saved=saved, **se.page_values(view, claims.expires))
+            html = form_page.render(saved=saved, error=None, **se.page_values(view, claims.expires))
             return HTMLResponse(html, headers=decide_headers)
         except decide.Refused as err:
             log.info("refused /self/… for %s in %s: %s", claims.code, claims.ref, err.detail)
-            return page(err.status, err.heading, err.detail, err.what_to_do)
+            return page(err.status, err.heading, err.detail, err.what_to_do, title)
         except ActopsError as err:
             stores.drop()
             log.warning("self-evaluation page of %s: NocoDB failed: %s", claims.code, err)
             return page(503, "暂时无法读取数据", "系统暂时无法从 NocoDB 读取您的考评表。",
-                        "请稍后刷新本页；如持续出现，请联系系统管理员（服务日志中有详细原因）。")
+                        "请稍后刷新本页；如持续出现，请联系系统管理员（服务日志中有详细原因）。", title)
 
     def row_url(view: Any) -> str | None:
         try:

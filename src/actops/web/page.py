@@ -94,7 +94,8 @@ def render_todo(page: TodoPage, expires: datetime | None = None, templates_dir: 
 
 
 def render_message(status: int, heading: str, detail: str, what_to_do: str,
-                   templates_dir: Path | None = None) -> str:
-    """A page that shows no data: refused links, errors, the home page (zh-CN, English below)."""
+                   templates_dir: Path | None = None, title: str = "我的待办") -> str:
+    """A page that shows no data: refused links, errors, the home page (zh-CN, English below).
+    ``title`` names the page the link was for (「我的待办」, 「自评」)."""
     return environment(templates_dir).get_template("todo_message.html.j2").render(
-        status=status, heading=heading, detail=detail, what_to_do=what_to_do)
+        status=status, heading=heading, detail=detail, what_to_do=what_to_do, title=title)

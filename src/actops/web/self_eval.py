@@ -50,22 +50,39 @@ def load(store: Any, code: str, cycle_code: str) -> SelfView:
     return SelfView(str(row.get("employee_name") or code), code, cycle, row)
 
 
+TEXTS = ("self_results", "self_ability", "self_attitude", "improvement_plan")
+
+
+class Invalid(Refused):
+    """A submission that cannot be saved as typed (400): the form is shown again with what
+    was typed and this message, so nothing the person wrote is lost."""
+
+    def __init__(self, field: str, heading: str, detail: str) -> None:
+        super().__init__(400, heading, detail, "您填写的内容仍在下方表单中，改正后再次提交即可。")
+        self.field = field
+
+
 def _text(form: dict[str, list[str]], name: str) -> str:
     return str((form.get(name) or [""])[0]).strip()[:MAX_TEXT]
+
+
+def typed(form: dict[str, list[str]]) -> dict[str, str]:
+    """What the person submitted, to show again beside an :class:`Invalid` message."""
+    return {k: _text(form, k) for k in (*TEXTS, "self_score")}
 
 
 def save(store: Any, code: str, cycle_code: str, form: dict[str, list[str]], token: str, now: datetime) -> SelfView:
     """Write the person's self-evaluation into their own row; :class:`Refused` says what is wrong."""
     plan = _text(form, "improvement_plan")
     if not plan:
-        raise Refused(400, "请填写改进计划", "改进计划为必填项。", "请返回上一页，写下一期的改进措施和时间后再提交。")
+        raise Invalid("improvement_plan", "请填写改进计划", "改进计划为必填项：请写下一期的改进措施和时间。")
     score_text = _text(form, "self_score")
     try:
         score = float(score_text) if score_text else None
     except ValueError:
         score = -1.0
     if score is not None and not 0 <= score <= 100:
-        raise Refused(400, "自评分不对", f"自评分须为 0–100 的数字，收到的是「{score_text}」。", "请返回上一页改正后再提交。")
+        raise Invalid("self_score", "自评分不对", f"自评分须为 0–100 的数字，收到的是「{score_text}」。")
     with _lock:  # one save at a time: the row read again under it is the one written
         view = load(store, code, cycle_code)
         values = {"Id": view.row["Id"], "self_results": _text(form, "self_results") or None,
@@ -78,10 +95,14 @@ def save(store: Any, code: str, cycle_code: str, form: dict[str, list[str]], tok
         return view
 
 
-def page_values(view: SelfView, expires: datetime) -> dict[str, Any]:
+def page_values(view: SelfView, expires: datetime, shown: dict[str, str] | None = None) -> dict[str, Any]:
+    """The page's values: the row as saved, or ``shown`` (:func:`typed`) when it is shown again."""
     r, c = view.row, view.cycle
+    values = {k: r.get(k) or "" for k in TEXTS}
+    score = "" if r.get("self_score") is None else f"{r['self_score']:g}"
+    if shown is not None:
+        values, score = {k: shown.get(k, "") for k in TEXTS}, shown.get("self_score", "")
     return {"name": view.name, "code": view.code, "cycle": c.get("code"), "kind": c.get("kind") or "",
             "period": c.get("period") or "", "due": str(c.get("due_date") or "—"),
             "submitted": local(r.get("submitted_at")) if r.get("submitted_at") else "",
-            "values": {k: r.get(k) or "" for k in ("self_results", "self_ability", "self_attitude", "improvement_plan")},
-            "score": "" if r.get("self_score") is None else f"{r['self_score']:g}", "expires": local(expires)}
+            "values": values, "score": score, "expires": local(expires)}

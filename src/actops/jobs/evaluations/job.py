@@ -36,6 +36,7 @@ from actops.jobs.evaluations.kpi import KpiDef
 from actops.jobs.evaluations.people_kpi import kpi_for_people
 from actops.jobs.evaluations.periods import MONTH, QUARTER, Period, parse_period, round_half_up
 from actops.jobs.evaluations.streaks import met_target
+from actops.kernel.calendar import TZ
 from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.kernel.snapshot import Snapshot, load_snapshot
 from actops.nocodb import F
@@ -107,9 +108,11 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     issues += probs
     from actops.kernel.links import PURPOSE_SELF_EVAL, decision_links_from_env
 
+    # Links are signed now: `actops serve` checks their expiry by the wall clock, so a link
+    # issued "at" a --now in the past would already be expired when the person opens it.
     inp = Inputs(ctx.now, snap, live, rows, bands, issues=issues,
                  zh={n: store.table(n).spec.zh for n in (CYCLES, EVALS, BANDS, KPI_RESULTS)},
-                 self_links=decision_links_from_env(ctx.now, PURPOSE_SELF_EVAL, "self"))
+                 self_links=decision_links_from_env(datetime.now(TZ), PURPOSE_SELF_EVAL, "self"))
     scored = [(c, p) for c in live if c.kind in SCORED_KINDS and (p := _period(c))]
     if scored:
         _load_scoring(store, inp, cycles, scored)
