@@ -6,39 +6,51 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime
+from pathlib import Path
 
 import httpx
 
 
-def start_serve(nocodb: tuple[str, str], prefix: str, port: int, now: datetime) -> subprocess.Popen:
-    """Start ``actops serve`` on ``port`` against that NocoDB's bases named ``prefix``; return
-    once /healthz answers (its output is in the error when it does not start within 60 s).
-    The caller's environment (link secret, public URL) is passed on."""
-    url, token = nocodb
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "actops.cli", "serve", "--port", str(port), "--now", now.isoformat()],
-        env={**os.environ, "NOCODB_URL": url, "NOCODB_TOKEN": token, "ACTOPS_BASE_PREFIX": prefix},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+class Served:
+    def __init__(self, proc: subprocess.Popen, url: str, log: Path) -> None:
+        self.proc, self.url, self.log = proc, url, log
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def nocodb_env(nocodb: tuple[str, str], prefix: str, **extra: str) -> dict[str, str]:
+    """The environment that points `actops` at that NocoDB's bases named ``prefix``."""
+    return {"NOCODB_URL": nocodb[0], "NOCODB_TOKEN": nocodb[1], "ACTOPS_BASE_PREFIX": prefix, **extra}
+
+
+def start_serve(env: dict[str, str], home: Path, port: int, *args: str) -> Served:
+    """`actops serve` in its own process (log in a file, never a pipe), answering /healthz.
+
+    ``env`` is added to this process's environment (link secret and public URL included);
+    ``args`` go to the command (``--now …``)."""
+    log = home / "serve.log"
+    with log.open("wb") as sink:  # a file, not a pipe: the service never blocks on its log
+        proc = subprocess.Popen([sys.executable, "-m", "actops.cli", "serve", "--port", str(port), *args],
+                                env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)
+    s = Served(proc, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + 60
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).text == "ok":
-                return proc
+            if httpx.get(f"{s.url}/healthz", timeout=2).text == "ok":
+                return s
         except httpx.TransportError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            stop_serve(proc)
-            raise AssertionError(f"actops serve did not start: {proc.stdout.read() if proc.stdout else ''}")
+            s.stop()
+            raise AssertionError(f"actops serve did not start: {s.output()}")
         time.sleep(0.3)  # polling a port that is not open yet
-
-
-def stop_serve(proc: subprocess.Popen) -> str:
-    """Stop it (terminate, then kill after 10 s); its output."""
-    if proc.poll() is None:
-        proc.terminate()
-    try:
-        return proc.communicate(timeout=10)[0] or ""
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.communicate()[0] or ""

@@ -22,7 +22,7 @@ from actops.messaging.channels import EmailChannel
 from actops.service import run_job
 from actops_dev.catcher import MailCatcher, free_port
 from tests.browser import harness
-from tests.serving import start_serve, stop_serve
+from tests.serving import nocodb_env, start_serve
 from tests.todo_company import MINE, NOW, OVERDUE, TABLES, TEAM, company
 
 SECRET = "browser-test-link-secret-0123456789abcdef"
@@ -49,11 +49,12 @@ def served(make_store, nocodb, prefix, tmp_path_factory):
         result = run_job("escalations", NOW, store=store, channels={"邮件": channel})  # `actops run escalations`
         assert result.status == "成功", (result.status, result.plan.warnings)
         mails = list(catcher.messages)
-        proc = start_serve(nocodb, store.prefix, port, NOW)
+        proc = start_serve(nocodb_env(nocodb, store.prefix), tmp_path_factory.mktemp("serve"), port,
+                           "--now", NOW.isoformat())
         yield {"public": public, "mails": mails}
     finally:
         if proc is not None:
-            stop_serve(proc)
+            proc.stop()
         catcher.stop()
         env.undo()
 

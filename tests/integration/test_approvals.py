@@ -250,7 +250,8 @@ def served(store, nocodb, smtp, tmp_path_factory):
 
     from actops.config import repo_root
     from actops_dev.catcher import free_port
-    from tests.integration.test_automations import LINK_SECRET, apply_cli, env_for, start_serve
+    from tests.integration.test_automations import LINK_SECRET, apply_cli, env_for
+    from tests.serving import start_serve
 
     home = tmp_path_factory.mktemp("apr-hooks")
     rules = home / "rules"

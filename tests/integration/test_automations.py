@@ -6,10 +6,7 @@ ordinary poll still processes the row."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
 import uuid
 from datetime import datetime
@@ -27,6 +24,7 @@ from actops.kernel.runlog import RUNNING
 from actops.service import run_job
 from actops_dev.catcher import free_port
 from tests.integration.test_intake import TABLES, staff_account, submit
+from tests.serving import nocodb_env, start_serve
 
 SECRET = "integration-webhook-secret-0123456789abcdef"
 LINK_SECRET = "integration-test-link-secret-0123456789"
@@ -40,8 +38,7 @@ def monkeypatch_module():
 
 
 def env_for(nocodb, prefix: str, **extra: str) -> dict[str, str]:
-    return {"NOCODB_URL": nocodb[0], "NOCODB_TOKEN": nocodb[1], "ACTOPS_BASE_PREFIX": prefix,
-            "ACTOPS_WEBHOOK_SECRET": SECRET, **extra}
+    return nocodb_env(nocodb, prefix, **{"ACTOPS_WEBHOOK_SECRET": SECRET, **extra})
 
 
 def apply_cli(env: dict[str, str], rules: Path, *args: str):
@@ -126,43 +123,6 @@ def staff(api, store):
         {"code": "E7", "name": "张三", "department": "D01", "manager": "E1", "email": email, "active": True}])
     with staff_account(api, store, email) as client:
         yield client
-
-
-class Served:
-    def __init__(self, proc: subprocess.Popen, url: str, log: Path) -> None:
-        self.proc, self.url, self.log = proc, url, log
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def start_serve(env: dict[str, str], home: Path, port: int) -> Served:
-    """`actops serve` in its own process (log in a file, never a pipe), answering /healthz."""
-    log = home / "serve.log"
-    with log.open("wb") as sink:  # a file, not a pipe: the service never blocks on its log
-        proc = subprocess.Popen([sys.executable, "-m", "actops.cli", "serve", "--port", str(port)],
-                                env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)
-    s = Served(proc, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{s.url}/healthz", timeout=2).text == "ok":
-                return s
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            s.stop()
-            raise AssertionError(f"actops serve did not start: {s.output()}")
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")

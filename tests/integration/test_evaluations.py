@@ -123,7 +123,8 @@ def store(make_store):
 def served(store, nocodb, tmp_path_factory, monkeypatch_module):
     """`actops serve` on a free port; this process signs links with the same secret and URL."""
     from actops_dev.catcher import free_port
-    from tests.integration.test_automations import env_for, start_serve
+    from tests.integration.test_automations import env_for
+    from tests.serving import start_serve
 
     home = tmp_path_factory.mktemp("eva-serve")
     port = free_port()

@@ -14,7 +14,7 @@ from actops.kernel.calendar import TZ
 from actops.kernel.links import PURPOSE_TODO, LinkSigner
 from actops.messaging.channels import EmailChannel
 from actops_dev.catcher import free_port
-from tests.serving import start_serve, stop_serve
+from tests.serving import nocodb_env, start_serve
 from tests.todo_company import MINE, NOW, TABLES, TEAM, company
 
 SECRET = "integration-test-link-secret-0123456789"
@@ -51,11 +51,12 @@ def served(make_store, nocodb, prefix, smtp, tmp_path_factory, monkeypatch_modul
     result = escalations.run(store, NOW, channels={"邮件": EmailChannel(host="127.0.0.1", port=smtp.port,
                                                                        sender="actops@corp.test")})
     assert result.status in ("成功", "部分成功") and len(result.sent.messages) == 6
-    proc = start_serve(nocodb, prefix + "serve-", port, NOW)
+    served = start_serve(nocodb_env(nocodb, prefix + "serve-"), env_file.parent, port, "--now", NOW.isoformat())
     try:
-        yield {"store": store, "public": public, "mails": list(smtp.messages), "proc": proc}
+        yield {"store": store, "public": public, "mails": list(smtp.messages), "proc": served.proc}
     finally:
-        output = stop_serve(proc)
+        served.stop()
+        output = served.output()
         assert "/todo/v1." not in output  # tokens never reach the service's log
 
 
