@@ -29,6 +29,7 @@ from actops.jobs.approvals.flow import (
 )
 from actops.jobs.approvals.messages import Context, render
 from actops.jobs.approvals.routing import Route, parse_routes
+from actops.kernel.calendar import TZ
 from actops.kernel.links import DecisionLinks, RowLinks
 from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.kernel.snapshot import Snapshot, load_snapshot
@@ -98,7 +99,7 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     needs_tasks = any(r.kind == PLAN_CHANGE and _open(r) for r in requests)
     return Inputs(ctx.now, snap, routes, requests, steps, decisions, applying, gated,
                   plan_tasks=store.key_ids("plan_tasks") if needs_tasks else {},
-                  decide=decision_links_from_env(ctx.now), rows=row_links(store, [REQUESTS]), issues=issues,
+                  decide=decision_links_from_env(datetime.now(TZ)), rows=row_links(store, [REQUESTS]), issues=issues,
                   zh={n: store.table(n).spec.zh for n in (REQUESTS, STEPS, DECISIONS, "activities")})
 
 
