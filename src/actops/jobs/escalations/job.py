@@ -1,7 +1,7 @@
 """Escalations (ESC-1..5, RPT-1..3, ACT-3, APR-4): remind, escalate, one digest per person.
 
 rows → typed records → open items → notices not yet on each item's ledger → one digest
-per person → outbox messages; ladder fields, ledgers and late-report flags as row updates.
+per person → outbox messages; ladder fields, ledgers, late-report flags and streaks as row updates.
 The runner (:mod:`actops.kernel.runner`) applies the plan and sends.
 """
 
@@ -16,7 +16,11 @@ from actops.jobs.escalations.deadlines import due_for
 from actops.jobs.escalations.digests import build_digests
 from actops.jobs.escalations.items import ItemKind, OpenItem
 from actops.jobs.escalations.ladder import ItemIssue, plan_notices, rung_at
-from actops.jobs.escalations.late_reports import ReportRow, employee_flag_updates, late_report_plan
+from actops.jobs.escalations.late_reports import (
+    ReportRow,
+    employee_streak_updates,
+    late_report_plan,
+)
 from actops.jobs.escalations.messages import messages
 from actops.jobs.escalations.sources import BY_TABLE, SOURCES, Context, Source, open_item
 from actops.kernel.calendar import TZ, WorkCalendar
@@ -182,10 +186,10 @@ def _plan_late_reports(inp: Inputs, out: Plan, dues: Mapping[int, datetime | Non
         rows.append(ReportRow(row_id=r.Id, employee=r.employee, kind=r.kind, period_start=r.period_start,
                               due_at=due, submitted_at=r.submitted_at, late_reason=r.late_reason,
                               late=r.late, flag=r.flag))
-    updates, streaks, flagged = late_report_plan(rows, inp.settings.late_streak_limit, inp.now)
+    updates, streaks, _ = late_report_plan(rows, inp.settings.late_streak_limit, inp.now)
     for u in updates:
         out.update("reports", u.pop("Id"), **u)
-    for u in employee_flag_updates(inp.base.employees, streaks, flagged):
+    for u in employee_streak_updates(inp.base.employees, streaks):
         out.update("employees", u.pop("Id"), **u)
 
 
