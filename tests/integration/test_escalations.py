@@ -12,7 +12,7 @@ from actops.messaging.channels import EmailChannel, WeComChannel
 
 TABLES = {"settings", "calendar", "departments", "employees", "activities", "approval_requests",
           "approval_steps", "reports", "meetings", "action_items", "stage_gates", "problems",
-          "outbox", "run_log"}
+          "eval_cycles", "evaluations", "audit_findings", "outbox", "run_log"}
 
 
 def at(text: str) -> datetime:
