@@ -13,7 +13,7 @@ from actops.kernel.calendar import TZ, prc_calendar_rows
 NOW = datetime(2026, 10, 12, 16, 0, tzinfo=TZ)
 TABLES = {"settings", "calendar", "departments", "employees", "activity_types", "activities",
           "approval_requests", "approval_steps", "reports", "meetings", "action_items", "stage_gates",
-          "problems", "outbox", "run_log"}
+          "problems", "eval_cycles", "evaluations", "audit_findings", "outbox", "run_log"}
 
 MINE = {
     "E1": set(),

@@ -80,7 +80,9 @@ JOBS: tuple[JobEntry, ...] = (
         description=(
             "Reminders and escalations (ESC-1..5): hourly 08:00–20:00 every day; on days the "
             "工作日历 marks as non-workdays the ladder does not advance, so 调休 make-up "
-            "Saturdays are covered without a special cron."
+            "Saturdays are covered without a special cron. Chases approvals, reports, minutes, "
+            "action items, stage gates, post-hoc approvals, problems, audit findings and "
+            "self-evaluations not yet submitted."
         ),
     ),
     JobEntry(
@@ -135,8 +137,14 @@ JOBS: tuple[JobEntry, ...] = (
             "its sample — emergency approvals, altered histories, items at or above "
             "audit_always_amount and open findings in full, then a statistical sample per kind "
             "(attribute sampling by department for approvals and activities, monetary-unit "
-            "sampling for expenses) — as 审计样本 rows with pre-filled checklists; the seed, "
-            "parameters and method version are stored on the cycle. Idle runs cost a few reads."
+            "sampling for expenses) — as 审计样本 rows with checklists pre-filled where the "
+            "system can judge; the seed, parameters and method version are stored on the cycle. "
+            "In 已抽样/审计中, each checked deviation becomes a 审计发现 (owner, severity, due "
+            "audit_finding_due_days workdays later; chased by escalations); once every row is "
+            "checked the cycle is evaluated (deviation rate, upper deviation limit, Stringer bound "
+            "for expenses), the HTML report is archived on the cycle and mailed to the general "
+            "manager and the heads of departments with deviations, and open findings are "
+            "re-checked next quarter. Idle runs cost a few reads."
         ),
         options=(JobOption("cycle", "Only this cycle (审计周期 编号)."),),
     ),

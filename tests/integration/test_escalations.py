@@ -12,7 +12,7 @@ from actops.messaging.channels import EmailChannel, WeComChannel
 
 TABLES = {"settings", "calendar", "departments", "employees", "activities", "approval_requests",
           "approval_steps", "reports", "meetings", "action_items", "stage_gates", "problems",
-          "outbox", "run_log"}
+          "eval_cycles", "evaluations", "audit_findings", "outbox", "run_log"}
 
 
 def at(text: str) -> datetime:
@@ -195,7 +195,9 @@ def test_late_reports_flag_rows_and_streak_reaches_evaluation(make_store, smtp, 
     assert rows["R1"]["late"] and not rows["R1"].get("flag")  # late with a reason
     assert rows["R2"]["late"] and rows["R2"]["flag"] == "逾期未说明原因"
     emp = {e["code"]: e for e in store.table("employees").rows()}
-    assert emp["E4"]["late_streak"] == 3 and "连续逾期提交报告3次" in emp["E4"]["eval_flags"]
+    assert emp["E4"]["late_streak"] == 3
+    # The evaluation note itself lives only in the HR base (考评表.提示, EVA-7), not in 员工.
+    assert "eval_flags" not in emp["E4"] and "考评提示" not in {c["title"] for c in store.table("employees").table.columns()}
     assert r.status in ("成功", "部分成功")
 
 
@@ -299,3 +301,35 @@ def test_a_mistyped_email_keeps_the_person_in_the_chain_and_notes_do_not_fight(m
     assert smtp.messages == []
     assert {x["status"] for x in store.table("outbox").rows()} == {"已撤回"}
     assert all("已处理或关闭" in x["last_error"] for x in store.table("outbox").rows())
+
+
+@pytest.mark.req("EVA-1", "EVA-7", "AUD-5", "ESC-4", "ESC-5")
+def test_self_evaluations_in_the_hr_base_and_audit_findings_ride_the_ladder(make_store, smtp, wecom, monkeypatch):
+    monkeypatch.setenv("ACTOPS_LINK_SECRET", "integration-self-eval-secret-0123456789")
+    monkeypatch.setenv("ACTOPS_PUBLIC_URL", "https://actops.example.cn")
+    store = make_store(TABLES, suffix="selfeval-")
+    company(store)
+    store.table("eval_cycles").create([
+        {"code": "2026-10-自评", "kind": "月度自评", "period": "2026-10", "status": "已开启"},  # due 11-05
+        {"code": "2026-Q3-考评", "kind": "季度考评", "period": "2026-Q3", "status": "已开启"}])
+    store.table("evaluations").create([
+        {"code": "2026-10-自评-E4", "cycle": "2026-10-自评", "employee": "E4", "supervisor": "E3", "self_score": 87.75},
+        {"code": "2026-Q3-考评-E4", "cycle": "2026-Q3-考评", "employee": "E4", "supervisor": "E3"}])
+    store.table("audit_findings").create([
+        {"code": "2026-Q3-F01", "cycle": "2026-Q3", "severity": "高", "description": "报销缺少发票", "owner": "E4",
+         "due_date": "2026-11-04", "status": "整改中"}])
+    ch = channels(smtp, wecom)
+    smtp.clear()
+    escalations.run(store, at("2026-11-06T10:00"), channels=ch)
+    [mail] = smtp.to("e4@corp.test")  # one digest: the finding and the monthly self-evaluation
+    assert "2026-Q3-F01" in mail["html"] and "2026-10 月度自评 未提交" in mail["html"]
+    assert "https://actops.example.cn/self/" in mail["html"] and "87.75" not in mail["html"]
+    assert "2026-Q3-考评-E4" not in mail["html"]  # a quarterly row is not a self-evaluation to chase
+    assert [m["to"][0] for m in smtp.messages] == ["e3@corp.test", "e4@corp.test"]  # the finding's rung 2
+    escalations.run(store, at("2026-11-09T10:00"), channels=ch)
+    [boss] = [m for m in smtp.to("e3@corp.test") if "2026-10-自评-E4" in m["html"]]
+    assert "/self/" not in boss["html"] and "87.75" not in boss["html"] and "/dashboard/#/" in boss["html"]
+    rows = {r["code"]: r for r in store.table("evaluations").rows()}
+    assert rows["2026-10-自评-E4"]["escalation_level"] == 2 and rows["2026-10-自评-E4"]["notified"] == "r1:E4 r2:E3"
+    assert not rows["2026-Q3-考评-E4"].get("notified")
+    assert store.table("audit_findings").rows()[0]["escalation_level"] == 3

@@ -74,6 +74,20 @@ def test_findings_are_made_as_rows_are_checked_and_the_cycle_waits_for_the_rest(
     assert result.enqueued == 0 and rows(drawn, "audit_findings")["2026-Q2-F01"]["status"] == "整改中"
 
 
+@pytest.mark.req("AUD-5")
+def test_the_time_to_remedy_is_the_setting_an_admin_changes_in_the_settings_table(drawn):
+    settings = drawn.table("settings")
+    row = next(r for r in settings.rows() if r["key"] == "audit_finding_due_days")
+    assert row["value"] == "10"  # seeded with SPEC's default
+    settings.update([{"Id": row["Id"], "value": "5"}])
+    big, _, _, _ = picks(drawn)
+    check(drawn, done=lambda r: r["code"] == big,
+          **{big: {"deviation": True, "finding": "审批链缺少 CEO 环节", "severity": "高"}})
+    run(drawn)
+    # 5 workdays after Mon 2026-10-12, not 10
+    assert rows(drawn, "audit_findings")["2026-Q3-F-A-AP-BIG"]["due_date"] == "2026-10-19"
+
+
 @pytest.mark.req("AUD-2", "AUD-5", "EVA-6", "SEC-3")
 def test_a_finished_checklist_is_evaluated_reported_and_sent_once(drawn):
     api = drawn.api

@@ -234,6 +234,17 @@ def test_a_deadline_ending_on_a_holiday_is_reminded_on_the_next_workday(cal, org
     assert rung_at(item, at(2026, 10, 9, 8, 5), cal, POLICY) >= 1
 
 
+@pytest.mark.req("ESC-2", "ESC-3")
+def test_an_escalation_that_would_fall_on_a_weekend_waits_for_the_next_workday(cal):
+    item = replace(approval(cal), kind=ItemKind.ACTION, table="action_items",
+                   due_at=at(2026, 11, 6, 0))  # due Thu 11-05, i.e. by 23:59
+    # a whole workday after it ends at midnight Friday→Saturday: the manager hears on Monday
+    assert rung_at(item, at(2026, 11, 6, 10), cal, POLICY) == 1
+    assert rung_at(item, at(2026, 11, 7, 10), cal, POLICY) == 1  # Saturday: no message
+    assert next_escalation_at(item, 1, cal, POLICY) == at(2026, 11, 9, 0)
+    assert next_escalation_at(item, 2, cal, POLICY) == at(2026, 11, 10, 0)
+
+
 @pytest.mark.req("ESC-2")
 def test_general_managers_own_item_has_nobody_above(cal, org):
     notices, issues, _ = plan_notices(

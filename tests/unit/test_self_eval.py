@@ -106,3 +106,45 @@ def test_the_page_shows_and_saves_only_the_persons_own_row(world):
     closed = client.post(links["E3"], data={"improvement_plan": "迟交"})
     assert closed.status_code == 409 and "不再接受自评" in closed.text
     assert {r["employee"]: r for r in store.table("evaluations").rows()}["E3"]["improvement_plan"] is None
+
+
+@pytest.mark.req("EVA-1", "EVA-2", "EVA-7", "ESC-2", "ESC-4")
+def test_a_late_self_evaluation_is_chased_on_the_ladder_from_the_day_the_invitation_states(world):
+    from actops.jobs import escalations
+
+    api, store = world
+    store.table("eval_cycles").update([{"Id": 1, "due_date": None}])  # due by self_eval_day (5) of November
+    invites = {m.recipient: m for m in _run(store).plan.messages if m.kind == "自评邀请" and m.channel == "邮件"}
+    assert invites["E2"].subject == "【请自评】2026-10-自评（截止 2026-11-05）"
+    links = {code: _link(m.body) for code, m in invites.items()}
+    client = _client(store)
+    assert "2026-11-05" in client.get(links["E2"]).text  # the page states the same day
+    assert client.post(links["E3"], data={"self_score": "91", "improvement_plan": "按时提交周报"}).status_code == 200
+
+    def chase(day):
+        r = runner.run(escalations.JOB, store, datetime(2026, 11, day, 10, tzinfo=TZ))
+        return {m.recipient: m for m in r.plan.messages if m.channel == "邮件"}
+
+    assert chase(5) == {}  # due at the end of Thu 11-05, as the invitation says
+    first = chase(6)  # Fri: reminders to the two who have not submitted (E3 has)
+    assert sorted(first) == ["E1", "E2"]
+    own = _link(first["E2"].body)
+    assert client.get(own).status_code == 200 and "张三（E2）" in client.get(own).text  # their own form
+    assert "2026-10 月度自评 未提交" in first["E2"].html
+    second = chase(9)  # Mon: the supervisor hears of E2's, without E2's form
+    assert sorted(second) == ["E1"] and "2026-10-自评-E2" in second["E1"].html
+    assert "/self/" not in second["E1"].html + second["E1"].body
+    rows = {r["employee"]: r for r in store.table("evaluations").rows()}
+    assert rows["E2"]["escalation_level"] == 2 and rows["E2"]["notified"] == "r1:E2 r2:E1"
+    assert rows["E3"].get("notified") is None
+
+
+@pytest.mark.req("EVA-1", "REL-2")
+def test_a_monthly_cycle_without_a_findable_due_day_is_noted_on_the_cycle(world):
+    api, store = world
+    store.table("eval_cycles").update([{"Id": 1, "due_date": None, "period": "2026-Q4"}])
+    r = _run(store)
+    said = [i for i in r.plan.issues if i.table == "考评周期" and i.field == "期间"]
+    assert [i.row_id for i in said] == [1] and "未提交的自评无法催办" in said[0].reason
+    invite = next(m for m in r.plan.messages if m.kind == "自评邀请")
+    assert "截止 —" in invite.subject  # no day is invented

@@ -226,6 +226,7 @@ SETTINGS: tuple[SettingDef, ...] = (
     SettingDef("audit_tolerable_rate", float, 0.05, 0.01, 0.5, "比例", RATIO),
     SettingDef("audit_expected_rate", float, 0.0, 0.0, 0.5, "比例", RATIO),
     SettingDef("audit_always_amount", float, 100_000.0, *AMT_RANGE, "元", AMOUNT),
+    SettingDef("audit_finding_due_days", int, 10, 1, 120, "工作日", INT),
     SettingDef("general_manager", str | None, None, None, None, "工号", EMPLOYEE),
 )
 DEFS: dict[str, SettingDef] = {d.key: d for d in SETTINGS}

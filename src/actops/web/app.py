@@ -30,8 +30,10 @@ from actops.kernel.links import (
     PURPOSE_APPROVE,
     PURPOSE_SELF_EVAL,
     PURPOSE_TODO,
+    DecisionLinks,
     LinkError,
     LinkSigner,
+    public_url,
 )
 from actops.web.hooks import HookEndpoint
 from actops.web.page import render_message, render_todo
@@ -113,7 +115,8 @@ def create_app(store: Callable[[], Any] | StoreCache, signer: LinkSigner, *,
             log.info("refused /todo/… (%s)", err.reason)
             return page(err.status, HEADINGS[err.reason], str(err), WHAT_TO_DO[err.reason])
         try:
-            html = render_todo(build_page(load_todo(stores.get(), claims.code, now)), claims.expires,
+            self_links = DecisionLinks(signer, public_url(), link_clock(), PURPOSE_SELF_EVAL, "self")
+            html = render_todo(build_page(load_todo(stores.get(), claims.code, now, self_links)), claims.expires,
                                templates_dir)
         except PageRefused as err:
             log.info("refused /todo/… for %s: %s", claims.code, err)

@@ -25,6 +25,8 @@ SECTION_TITLES: dict[str, dict[ItemKind, str]] = {
         ItemKind.GATE: "阶段评审",
         ItemKind.POSTHOC: "特批补办",
         ItemKind.PROBLEM: "问题整改",
+        ItemKind.SELF_EVAL: "待交自评",
+        ItemKind.FINDING: "审计整改",
     },
     "en": {
         ItemKind.APPROVAL: "Approvals waiting for me",
@@ -34,6 +36,8 @@ SECTION_TITLES: dict[str, dict[ItemKind, str]] = {
         ItemKind.GATE: "Stage gates",
         ItemKind.POSTHOC: "Post-hoc approvals",
         ItemKind.PROBLEM: "Problems to fix",
+        ItemKind.SELF_EVAL: "Self-evaluations due",
+        ItemKind.FINDING: "Audit findings to remedy",
     },
 }
 TEXT: dict[str, dict[str, str]] = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from actops.nocodb import F
@@ -30,6 +30,7 @@ class SelfView:
     code: str
     cycle: dict[str, Any]
     row: dict[str, Any]
+    due: date | None = None  # as the invitation and the reminders state it
 
 
 def load(store: Any, code: str, cycle_code: str) -> SelfView:
@@ -47,7 +48,21 @@ def load(store: Any, code: str, cycle_code: str) -> SelfView:
         raise Refused(409, "自评已截止", f"考评周期 {cycle_code} 的状态是「{cycle.get('status') or '—'}」，不再接受自评。",
                       "如需修改，请联系人事部门。")
     row = rows[0]
-    return SelfView(str(row.get("employee_name") or code), code, cycle, row)
+    return SelfView(str(row.get("employee_name") or code), code, cycle, row, _due(store, cycle))
+
+
+def _due(store: Any, cycle: dict[str, Any]) -> date | None:
+    """The cycle's self-evaluation day, as :func:`actops.jobs.evaluations.cycle.self_eval_due`
+    finds it for the invitation and the escalation ladder (``self_eval_day`` from 系统设置)."""
+    from actops.jobs.evaluations.cycle import self_eval_due
+    from actops.kernel.settings import Settings
+
+    st = store.table("settings")
+    settings, _ = Settings.from_rows(st.rows(st.where(F("key") == "self_eval_day")))
+    try:
+        return self_eval_due(cycle, settings.self_eval_day)
+    except ValueError:
+        return None  # the evaluations job notes the cycle's 期间
 
 
 TEXTS = ("self_results", "self_ability", "self_attitude", "improvement_plan")
@@ -103,6 +118,6 @@ def page_values(view: SelfView, expires: datetime, shown: dict[str, str] | None 
     if shown is not None:
         values, score = {k: shown.get(k, "") for k in TEXTS}, shown.get("self_score", "")
     return {"name": view.name, "code": view.code, "cycle": c.get("code"), "kind": c.get("kind") or "",
-            "period": c.get("period") or "", "due": str(c.get("due_date") or "—"),
+            "period": c.get("period") or "", "due": str(view.due or "—"),
             "submitted": local(r.get("submitted_at")) if r.get("submitted_at") else "",
             "values": values, "score": score, "expires": local(expires)}

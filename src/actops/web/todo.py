@@ -8,12 +8,14 @@ filtered by the person where that is possible; :func:`build_page` is pure.
 Whose items a person sees:
 
 * **their own**: approval steps where they are the approver or the deputy (APR-5), reports,
-  minutes, action items, stage gates, problems they own and post-hoc approvals they applied
-  for — overdue ones first;
+  minutes, action items, stage gates, problems and audit findings they own, post-hoc
+  approvals they applied for and their self-evaluation of an open monthly cycle (linked to
+  their own /self/ page) — overdue ones first;
 * **as a manager**: the overdue items of everyone whose escalation chain (ORG-2: manager →
   department head → general manager) includes them, grouped by the owner's department. The
   general manager is on every chain, so they see the whole company's overdue items — all
-  that any digest may have left out.
+  that any digest may have left out. Someone else's self-evaluation shows its title only
+  (no score) and links to the 考评表 grid, never to that person's own form.
 """
 
 from __future__ import annotations
@@ -24,9 +26,17 @@ from typing import Any
 
 from actops.jobs.escalations.items import ItemKind, OpenItem
 from actops.jobs.escalations.ladder import rung_at
-from actops.jobs.escalations.sources import SOURCES, Context, Source, open_item
+from actops.jobs.escalations.sources import (
+    CYCLES,
+    OPEN_SELF_CYCLES,
+    SOURCES,
+    Context,
+    Source,
+    open_filter,
+    open_item,
+)
 from actops.kernel.calendar import TZ
-from actops.kernel.links import RowLinks, row_links
+from actops.kernel.links import DecisionLinks, RowLinks, row_links
 from actops.kernel.org import Org, Person
 from actops.kernel.snapshot import Snapshot, load_snapshot
 from actops.nocodb import F
@@ -88,6 +98,8 @@ class TodoInputs:
     request_titles: dict[str, str]
     links: RowLinks | None = None
     team: frozenset[str] = field(default_factory=frozenset)
+    cycles: dict[str, Record] = field(default_factory=dict)  # open 月度自评 cycles by code
+    self_links: DecisionLinks | None = None
 
 
 def team_of(org: Org, code: str) -> frozenset[str]:
@@ -101,22 +113,31 @@ def _mine(src: Source, code: str) -> Expr:
     return F(src.assignee) == code
 
 
-def load_todo(store: Any, code: str, now: datetime) -> TodoInputs:
+def load_todo(store: Any, code: str, now: datetime, self_links: DecisionLinks | None = None) -> TodoInputs:
     """Read what the page of ``code`` needs: one paged read per table.
 
     A person without a team reads only their own open rows (filtered in NocoDB by 工号); a
-    manager reads each table's open rows once and the page keeps their team's.
+    manager reads each table's open rows once and the page keeps their team's. ``self_links``
+    sign the person's own self-evaluation link (none without it).
     """
     base = load_snapshot(store, now)
     if base.org.active(code) is None:  # unknown, ambiguous or left: build_page says which
         return TodoInputs(now=now, base=base, code=code, open_rows={}, activities={}, request_titles={})
     team = team_of(base.org, code)
     open_rows: dict[str, list[Record]] = {}
+    ct = store.table(CYCLES)
+    cycle_recs, _ = ct.read(ct.where(OPEN_SELF_CYCLES))
+    _, ambiguous = base.duplicates(ct.spec, cycle_recs)
+    cycles = {c.code: c for c in cycle_recs if c.code and c.code not in ambiguous}
     for src in SOURCES:
         if src.table == "approval_requests":
             continue  # read below, once, for two purposes (as the job does)
         bound = store.table(src.table)
-        expr = src.where if team else src.where & _mine(src, code)
+        where = open_filter(src, cycles)
+        if where is None:
+            open_rows[src.table] = []
+            continue
+        expr = where if team else where & _mine(src, code)
         open_rows[src.table], _ = bound.read(bound.where(expr))
     reqs = store.table("approval_requests")
     titled = F("status") == "审批中"
@@ -146,7 +167,7 @@ def load_todo(store: Any, code: str, now: datetime) -> TodoInputs:
         now=now, base=base, code=code, open_rows=open_rows,
         activities={a.code: a for a in activities},
         request_titles={r.code: f"{r.kind} {r.title}" for r in recs if r.status == "审批中"},
-        links=row_links(store, [s.table for s in SOURCES]), team=team,
+        links=row_links(store, [s.table for s in SOURCES]), team=team, cycles=cycles, self_links=self_links,
     )
 
 
@@ -160,7 +181,8 @@ def build_page(inp: TodoInputs) -> TodoPage:
         raise PageRefused(f"工号 {code} 不在员工表中；如已改号，请使用新的提醒邮件中的链接", status=404)
     if not person.active:
         raise PageRefused(f"工号 {code} 已不在职，此链接不再有效", status=410)
-    ctx = Context(inp.base.settings, inp.base.calendar, inp.activities, inp.request_titles, inp.links)
+    ctx = Context(inp.base.settings, inp.base.calendar, inp.activities, inp.request_titles, inp.links,
+                  cycles=inp.cycles, self_links=inp.self_links, org=org)
     mine: list[TodoRow] = []
     team: list[TodoRow] = []
     dept_names = {d.code: d.name for d in inp.base.departments}
@@ -221,7 +243,7 @@ def _row(item: OpenItem, rec: Record, rung: int, now: datetime, org: Org, dept_n
             delegated_to = _name(org, rec.delegate)
     return TodoRow(
         key=f"{item.table}:{item.row_id}", kind=item.kind, code=item.code, title=item.title,
-        due_at=item.due_at, overdue=_overdue(item, now), rung=rung, link=item.link,
+        due_at=item.due_at, overdue=_overdue(item, now), rung=rung, link=item.link_for(me),
         owner=item.assignee, owner_name=owner.name if owner else (item.assignee or "—"),
         department=dept_names.get(dept, dept) if dept else "—", urgent=item.urgent,
         deputy_of=deputy_of, delegated_to=delegated_to,

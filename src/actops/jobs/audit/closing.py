@@ -117,7 +117,7 @@ def plan(c: Closing, snap: Snapshot, now: datetime, zh: dict[str, str], job: str
     org = snap.org
     stats = {"cycles_evaluated": 0, "cycles_in_audit": 0, "samples_left": 0, "findings_new": 0, "rechecked": 0}
     out.issues += c.issues
-    due = snap.calendar.add_workdays(now, findings.DUE_WORKDAYS).date()
+    due = snap.calendar.add_workdays(now, snap.settings.audit_finding_due_days).date()
     reports = []
     for cycle in c.cycles:
         rows = c.rows.get(cycle.code, [])

@@ -9,7 +9,8 @@
   which the evaluations job turns into a line in the person's 提示 (EVA-6).
 * 整改责任人 is the item's owner: the approval's applicant, the expense's claimant, the
   activity's owner; else the head of the sample's department; else the general manager.
-* 整改期限 is :data:`DUE_WORKDAYS` workdays after the run (the work calendar).
+* 整改期限 is ``audit_finding_due_days`` workdays (系统设置, default 10) after the run that makes
+  the finding (the work calendar); a finding already made keeps its date.
 * A 整改复查 row makes no new finding: checked without deviation, the earlier finding is
   marked 已复查 when the cycle is evaluated; with a deviation it stays open and is re-checked
   again next quarter (its 问题描述 is in the report).
@@ -24,7 +25,6 @@ from datetime import date
 from actops.jobs.audit import draw
 from actops.jobs.audit.verdict import Row
 
-DUE_WORKDAYS = 10  # the default time to remedy, in workdays
 DEFAULT_SEVERITY = "中"
 FRAUD = "数据造假"
 FRAUD_SEVERITY = "严重"

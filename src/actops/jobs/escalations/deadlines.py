@@ -1,4 +1,4 @@
-"""Due times by policy (ESC-1, RPT-1, RPT-2, ACT-3, APR-4), pure: ``now`` is never read here."""
+"""Due times by policy (ESC-1, RPT-1, RPT-2, ACT-3, APR-4, EVA-1, AUD-5), pure: ``now`` is never read here."""
 
 from __future__ import annotations
 
@@ -35,11 +35,16 @@ def due_for(
     * REPORT (``report_kind`` 日报/周报/月报 or daily/weekly/monthly), base = period start:
       next day / next Monday / day ``monthly_report_day`` of next month, rolled forward to
       the next workday when that date is not one (a Friday daily is due Monday), at 18:00.
-    * ACTION, PROBLEM: the base is the deadline staff entered; a date means end of that day.
+    * ACTION, PROBLEM, FINDING: the base is the deadline staff entered (审计发现 整改期限: set
+      ``audit_finding_due_days`` workdays after the finding was made); a date means the end of
+      that day.
+    * SELF_EVAL: the base is the cycle's self-evaluation day
+      (:func:`actops.jobs.evaluations.cycle.self_eval_due`: its 截止日期, else day
+      ``self_eval_day`` of the next month); the end of that day.
     """
     if kind is ItemKind.REPORT:
         return _report_due(_as_date(opened_or_base), cal, policy, report_kind)
-    if kind in (ItemKind.ACTION, ItemKind.PROBLEM):
+    if kind in (ItemKind.ACTION, ItemKind.PROBLEM, ItemKind.FINDING, ItemKind.SELF_EVAL):
         return _base(opened_or_base, end_of_day=True)
     if kind is ItemKind.APPROVAL:
         return cal.add_workdays(_base(opened_or_base), policy.approval_sla_days)

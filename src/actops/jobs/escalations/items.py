@@ -17,6 +17,8 @@ class ItemKind(StrEnum):
     GATE = "gate"
     POSTHOC = "posthoc"
     PROBLEM = "problem"
+    SELF_EVAL = "self_eval"  # 自评: a monthly self-evaluation not yet submitted (EVA-1, HR base)
+    FINDING = "finding"  # 审计整改: an audit finding not yet remedied (AUD-5)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,17 @@ class OpenItem:
     escalation_level: int = 0
     next_escalation_at: datetime | None = None
     notified: frozenset[str] = frozenset()  # ledger tokens already enqueued (已通知)
+    # ``link`` signed for the assignee alone (their /self/ page): anyone else is shown
+    # ``others_link`` instead (see :meth:`link_for`).
+    personal_link: bool = False
+    others_link: str | None = None
+
+    def link_for(self, recipient: str | None) -> str | None:
+        """The link ``recipient`` may be shown: ``link``, unless it is the assignee's personal
+        link and ``recipient`` is somebody else (a manager a rung above, a team view)."""
+        if not self.personal_link or (recipient is not None and recipient == self.assignee):
+            return self.link
+        return self.others_link
 
 
 @dataclass(frozen=True)

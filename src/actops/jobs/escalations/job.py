@@ -1,7 +1,8 @@
-"""Escalations (ESC-1..5, RPT-1..3, ACT-3, APR-4): remind, escalate, one digest per person.
+"""Escalations (ESC-1..5, RPT-1..3, ACT-3, APR-4, EVA-1, AUD-5): remind, escalate, one digest
+per person — also for self-evaluations not submitted (考评表, HR base) and audit findings.
 
 rows → typed records → open items → notices not yet on each item's ledger → one digest
-per person → outbox messages; ladder fields, ledgers and late-report flags as row updates.
+per person → outbox messages; ladder fields, ledgers, late-report flags and streaks as row updates.
 The runner (:mod:`actops.kernel.runner`) applies the plan and sends.
 """
 
@@ -16,11 +17,32 @@ from actops.jobs.escalations.deadlines import due_for
 from actops.jobs.escalations.digests import build_digests
 from actops.jobs.escalations.items import ItemKind, OpenItem
 from actops.jobs.escalations.ladder import ItemIssue, plan_notices, rung_at
-from actops.jobs.escalations.late_reports import ReportRow, employee_flag_updates, late_report_plan
+from actops.jobs.escalations.late_reports import (
+    ReportRow,
+    employee_streak_updates,
+    late_report_plan,
+)
 from actops.jobs.escalations.messages import messages
-from actops.jobs.escalations.sources import BY_TABLE, SOURCES, Context, Source, open_item
+from actops.jobs.escalations.sources import (
+    BY_TABLE,
+    CYCLES,
+    OPEN_SELF_CYCLES,
+    SOURCES,
+    Context,
+    Source,
+    open_filter,
+    open_item,
+)
 from actops.kernel.calendar import TZ, WorkCalendar
-from actops.kernel.links import RowLinks, TodoLinks, row_links, todo_links_from_env
+from actops.kernel.links import (
+    PURPOSE_SELF_EVAL,
+    DecisionLinks,
+    RowLinks,
+    TodoLinks,
+    decision_links_from_env,
+    row_links,
+    todo_links_from_env,
+)
 from actops.kernel.org import Org
 from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.kernel.settings import Settings
@@ -31,7 +53,7 @@ from actops.records import Issue, Record, dedupe_issues
 NAME = "escalations"
 NOTE_TAG = "提醒流程"
 # Every table whose rows can change what the job does; their marks decide whether to look.
-WATCHED = tuple(dict.fromkeys(("settings", "calendar", "employees", "departments", "activities",
+WATCHED = tuple(dict.fromkeys(("settings", "calendar", "employees", "departments", "activities", CYCLES,
                                *(s.table for s in SOURCES))))
 
 
@@ -48,6 +70,8 @@ class Inputs:
     open_ids: Mapping[str, set[int]] = field(default_factory=dict)  # open rows, valid or not
     links: RowLinks | None = None  # NocoDB row URLs for the items
     todo: TodoLinks | None = None  # signed 「我的待办」 links (None without ACTOPS_LINK_SECRET)
+    cycles: Mapping[str, Record] = field(default_factory=dict)  # open 月度自评 考评周期 by code
+    self_links: DecisionLinks | None = None  # signed /self/… links (None without ACTOPS_LINK_SECRET)
 
     @property
     def settings(self) -> Settings:
@@ -79,11 +103,16 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     open_ids = {"reports": {r.Id for r in open_rows["reports"]} | {p.row_id for p in rprobs},
                 "approval_requests": {r.Id for r in open_rows["approval_requests"]} | {p.row_id for p in qprobs}}
     issues += rprobs + qprobs + dup_reqs
+    cycles = read_open_cycles(store, base, issues)
     for src in SOURCES:
         if src.table in open_rows:
             continue
         bound = store.table(src.table)
-        recs, probs = bound.read(bound.where(src.where))
+        where = open_filter(src, cycles)
+        if where is None:
+            open_rows[src.table], open_ids[src.table] = [], set()
+            continue
+        recs, probs = bound.read(bound.where(where))
         open_rows[src.table] = recs
         open_ids[src.table] = {r.Id for r in recs} | {p.row_id for p in probs}
         issues += probs
@@ -99,7 +128,19 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         # links signed now (their expiry counts from the wall clock, whatever --now says).
         links=row_links(store, [s.table for s in SOURCES]),
         todo=todo_links_from_env(datetime.now(TZ)),
+        cycles=cycles,
+        self_links=decision_links_from_env(datetime.now(TZ), PURPOSE_SELF_EVAL, "self"),
     )
+
+
+def read_open_cycles(store: Any, base: Snapshot, issues: list[Issue]) -> dict[str, Record]:
+    """The open 月度自评 cycles by code (what makes a blank self-evaluation open); a code on
+    two rows is reported on both and its self-evaluations are not chased (REL-2)."""
+    bound = store.table(CYCLES)
+    recs, _ = bound.read(bound.where(OPEN_SELF_CYCLES))  # a row it cannot read: the evaluations job says so
+    dups, ambiguous = base.duplicates(bound.spec, recs)
+    issues += dups
+    return {c.code: c for c in recs if c.code and c.code not in ambiguous}
 
 
 
@@ -108,7 +149,8 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
     items: list[OpenItem] = []
     bad_dates: list[Issue] = []
     report_dues: dict[int, datetime | None] = {}  # computed once, used by the ladder and the streaks
-    context = Context(inp.settings, inp.cal, inp.activities, inp.request_titles, inp.links)
+    context = Context(inp.settings, inp.cal, inp.activities, inp.request_titles, inp.links,
+                      cycles=inp.cycles, self_links=inp.self_links, org=inp.org)
     for src in SOURCES:
         for rec in inp.open_rows[src.table]:
             try:
@@ -152,7 +194,7 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
                             todo=inp.todo)
     out.issues = list(inp.base.issues) + list(inp.issues) + bad_dates + [_issue(i, BY_TABLE[i.table], inp) for i in item_issues]
     _plan_late_reports(inp, out, report_dues)
-    out.checked = {**inp.base.checked,
+    out.checked = {**inp.base.checked, CYCLES: [c.Id for c in inp.cycles.values()],
                    **{s.table: [r.Id for r in inp.open_rows[s.table]] for s in SOURCES}}
     out.stats = {"open_items": len(items), "notices_owed": len(owed), "notices_new": len(fresh),
                  "messages_planned": len(out.messages)}
@@ -182,10 +224,10 @@ def _plan_late_reports(inp: Inputs, out: Plan, dues: Mapping[int, datetime | Non
         rows.append(ReportRow(row_id=r.Id, employee=r.employee, kind=r.kind, period_start=r.period_start,
                               due_at=due, submitted_at=r.submitted_at, late_reason=r.late_reason,
                               late=r.late, flag=r.flag))
-    updates, streaks, flagged = late_report_plan(rows, inp.settings.late_streak_limit, inp.now)
+    updates, streaks, _ = late_report_plan(rows, inp.settings.late_streak_limit, inp.now)
     for u in updates:
         out.update("reports", u.pop("Id"), **u)
-    for u in employee_flag_updates(inp.base.employees, streaks, flagged):
+    for u in employee_streak_updates(inp.base.employees, streaks):
         out.update("employees", u.pop("Id"), **u)
 
 

@@ -31,12 +31,17 @@ def _ladder(
     """Moments rungs 1, 2 and 3 are reached.
 
     A due time on a non-workday (a date deadline ending on a holiday eve) is reminded at
-    the start of the next workday: nobody is messaged on a holiday.
+    the start of the next workday: nobody is messaged on a holiday. The same holds for the
+    escalations: a date deadline ends at midnight, so whole workdays after it end at the
+    midnight that starts the next day, which may be a Saturday; that rung waits for Monday.
     """
     due = to_local(due)
-    r1 = due if cal.is_workday(due.date()) else datetime.combine(cal.next_workday(due.date()), time(0), tzinfo=TZ)
+
+    def workday(t: datetime) -> datetime:
+        return t if cal.is_workday(t.date()) else datetime.combine(cal.next_workday(t.date()), time(0), tzinfo=TZ)
+
     r2 = cal.add_workdays(due, policy.escalate_after_days)
-    return r1, r2, cal.add_workdays(r2, policy.escalate_after_days)
+    return workday(due), workday(r2), workday(cal.add_workdays(r2, policy.escalate_after_days))
 
 
 def rung_at(item: OpenItem, now: datetime, cal: WorkCalendar, policy: Settings) -> int:

@@ -1,8 +1,8 @@
 """Late work reports and late streaks (RPT-1, feeding EVA-6), as a pure plan.
 
 The flow reads the reports, calls :func:`late_report_plan` and writes back only what
-changed; the streak per employee goes to ``employees.late_streak`` and the people at or
-above ``late_streak_limit`` get an evaluation flag.
+changed; the streak per employee goes to ``employees.late_streak``, which the evaluations job
+reads to note ``late_streak_limit`` or more on the 考评表 row (HR base, EVA-6/EVA-7).
 """
 
 from __future__ import annotations
@@ -96,25 +96,16 @@ def late_report_plan(
     return updates, streaks, flagged
 
 
-LATE_FLAG_PREFIX = "连续逾期提交报告"
+def employee_streak_updates(employees, streaks: dict[str, int]) -> list[dict]:
+    """员工 rows whose 连续逾期报告数 (``late_streak``) changes.
 
-
-def employee_flag_updates(employees, streaks: dict[str, int], flagged: set[str]) -> list[dict]:
-    """员工 rows whose late streak or evaluation flag (EVA-6) changes."""
+    Only the count goes to the operations base. The evaluation note it leads to (EVA-6) is
+    written by the evaluations job on the person's 考评表 row in the HR base, which only HR
+    and managers can open (EVA-7): no evaluation text is kept in 员工.
+    """
     out = []
     for e in employees:
         streak = streaks.get(e.code)
-        if streak is None:
-            continue
-        flags = [f for f in (e.eval_flags or "").splitlines() if f and not f.startswith(LATE_FLAG_PREFIX)]
-        if e.code in flagged:
-            flags.append(f"{LATE_FLAG_PREFIX}{streak}次（RPT-1），请在下次考评中关注")
-        new_flags = "\n".join(flags) or None
-        change: dict = {}
-        if (e.late_streak or 0) != streak:
-            change["late_streak"] = streak
-        if new_flags != (e.eval_flags or None):
-            change["eval_flags"] = new_flags
-        if change:
-            out.append({"Id": e.Id, **change})
+        if streak is not None and (e.late_streak or 0) != streak:
+            out.append({"Id": e.Id, "late_streak": streak})
     return out

@@ -27,6 +27,8 @@ KIND_LABELS: dict[str, dict[ItemKind, str]] = {
         ItemKind.GATE: "阶段评审",
         ItemKind.POSTHOC: "特批补办",
         ItemKind.PROBLEM: "问题整改",
+        ItemKind.SELF_EVAL: "自评",
+        ItemKind.FINDING: "审计整改",
     },
     "en": {
         ItemKind.APPROVAL: "Approvals",
@@ -36,6 +38,8 @@ KIND_LABELS: dict[str, dict[ItemKind, str]] = {
         ItemKind.GATE: "Stage gates",
         ItemKind.POSTHOC: "Post-hoc approvals",
         ItemKind.PROBLEM: "Problem fixes",
+        ItemKind.SELF_EVAL: "Self-evaluations",
+        ItemKind.FINDING: "Audit findings",
     },
 }
 RUNG_LABELS: dict[str, dict[int, str]] = {
@@ -72,7 +76,7 @@ def _groups(digest: Digest, locale: str, limit: int | None = None,
                     "assignee_name": (n.assignee_name or n.item.assignee or "")
                     if n.rung > 1
                     else "",
-                    "link": safe_link(n.item.link),
+                    "link": safe_link(n.item.link_for(n.recipient)),
                     "urgent": n.item.urgent,
                 }
             )
@@ -87,7 +91,8 @@ def render_digest(
     """Subject, HTML body and WeCom markdown in the recipient's locale (fallback zh-CN).
 
     Escalated items show the owner's name (``Notice.assignee_name``). Every item links to
-    its NocoDB row (``OpenItem.link``) and the digest to the person's 「我的待办」 page
+    its NocoDB row (``OpenItem.link``; a self-evaluation to its owner's own /self/ page, and
+    for anyone else to the 考评表 grid or nowhere: ``OpenItem.link_for``) and the digest to the person's 「我的待办」 page
     (``todo_url``, when personal links are configured). A digest of more than
     ``DIGEST_MAX_ITEMS`` lists only the most urgent ones (:meth:`Digest.most_urgent`), then
     counts all its items by kind and by the owner's department and points to 「我的待办」

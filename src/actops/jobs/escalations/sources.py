@@ -1,14 +1,23 @@
-"""Where open items live (one :class:`Source` per table) and how a row becomes an item."""
+"""Where open items live (one :class:`Source` per table) and how a row becomes an item.
+
+Tables are addressed by name whatever their base: 考评表 (``evaluations``) is in the HR base,
+the rest in the operations base.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from actops.jobs.escalations.deadlines import GATE_CLOSING, GATE_KICKOFF, due_for
 from actops.jobs.escalations.items import ItemKind, OpenItem
+from actops.jobs.evaluations.cycle import OPEN as CYCLE_OPEN
+from actops.jobs.evaluations.cycle import SELF_KIND, self_eval_due
 from actops.kernel.calendar import WorkCalendar
-from actops.kernel.links import RowLinks
+from actops.kernel.links import DecisionLinks, RowLinks
+from actops.kernel.org import Org
 from actops.kernel.settings import Settings
 from actops.nocodb import F
 from actops.nocodb.where import Expr
@@ -35,9 +44,29 @@ SOURCES = (
     Source("action_items", ItemKind.ACTION, F("status").any_of(["未开始", "进行中"]), "owner", None),
     Source("stage_gates", ItemKind.GATE, F("status") == "待召开", "owner", "due_at"),
     Source("problems", ItemKind.PROBLEM, F("status").any_of(["待处理", "处理中"]), "owner", None),
+    # Open while blank *and* its cycle is an open 月度自评 (:func:`open_filter`); due from the cycle.
+    Source("evaluations", ItemKind.SELF_EVAL, F("submitted_at").is_blank(), "employee", None),
+    Source("audit_findings", ItemKind.FINDING, F("status").any_of(["待整改", "整改中"]), "owner", None),
 )
 BY_TABLE = {s.table: s for s in SOURCES}
 CLOSED_REQUESTS = ("草稿", "已驳回", "已撤回")  # nothing left to complete after the fact
+CYCLES = "eval_cycles"
+# The cycles whose self-evaluations are chased: the ones people are invited to (an open
+# 月度自评). A quarterly or annual row's 自评分 is only a fallback for the months' scores.
+OPEN_SELF_CYCLES = (F("status") == CYCLE_OPEN) & (F("kind") == SELF_KIND)
+
+
+def open_filter(src: Source, cycles: Mapping[str, Any]) -> Expr | None:
+    """The filter that reads ``src``'s open rows; None: none can be open. Self-evaluations are
+    read for the open cycles (``cycles``, by code) only, not every blank row of every cycle."""
+    if src.kind is not ItemKind.SELF_EVAL:
+        return src.where
+    if not cycles:
+        return None
+    try:
+        return src.where & F("cycle").in_(sorted(cycles))
+    except ValueError:  # a code NocoDB's in-list cannot carry: read the blank ones, open_item sorts
+        return src.where
 
 
 @dataclass(frozen=True)
@@ -49,6 +78,9 @@ class Context:
     activities: dict[str, Record]
     request_titles: dict[str, str]
     links: RowLinks | None = None  # NocoDB row URLs (built from meta in ``load``)
+    cycles: Mapping[str, Any] = field(default_factory=dict)  # open 月度自评 考评周期 by code
+    self_links: DecisionLinks | None = None  # personal /self/… links (None without a link secret)
+    org: Org | None = None  # to leave the self-evaluations of people who have left
 
 
 def ledger(text: str | None) -> frozenset[str]:
@@ -61,8 +93,11 @@ def open_item(src: Source, rec: Record, ctx: Context) -> tuple[OpenItem | None, 
     Where a policy rule gives the due time (approval SLA, post-hoc, report, minutes, kick-off
     and closing gates), the rule wins and the row's due field follows it, so a postponed
     meeting or a corrected period moves its deadline. Without a rule (other gates) the due
-    time staff entered is used. Date deadlines (action items, problems) end with their day.
+    time staff entered is used. Date deadlines (action items, problems, audit findings, self-
+    evaluations) end with their day. See :func:`_self_eval` for the self-evaluations.
     """
+    if src.kind is ItemKind.SELF_EVAL:
+        return _self_eval(src, rec, ctx), None
     p, cal = ctx.settings, ctx.cal
     stored: datetime | None = getattr(rec, src.due) if src.due else None
     rule: datetime | None = None
@@ -89,10 +124,15 @@ def open_item(src: Source, rec: Record, ctx: Context) -> tuple[OpenItem | None, 
     elif src.kind is ItemKind.MINUTES:
         title = f"{rec.title} 会议纪要"
         rule = due_for(ItemKind.MINUTES, rec.held_at, cal, p)
-    elif src.kind in (ItemKind.ACTION, ItemKind.PROBLEM):
+    elif src.kind in (ItemKind.ACTION, ItemKind.PROBLEM, ItemKind.FINDING):
         if rec.due_date is None:
             return None, None  # no deadline set (problems may have none): nothing is overdue
-        title = rec.title if src.kind is ItemKind.ACTION else (rec.description or "")[:80]
+        if src.kind is ItemKind.ACTION:
+            title = rec.title
+        elif src.kind is ItemKind.PROBLEM:
+            title = (rec.description or "")[:80]
+        else:
+            title = f"{rec.severity or ''}：{' '.join((rec.description or '').split())[:60]}"
         due = due_for(src.kind, rec.due_date, cal, p)
     elif src.kind is ItemKind.GATE:
         act = ctx.activities.get(rec.activity)
@@ -110,3 +150,42 @@ def open_item(src: Source, rec: Record, ctx: Context) -> tuple[OpenItem | None, 
         notified=ledger(getattr(rec, "notified", None)),
     )
     return item, (rule if rule is not None and rule != stored else None)
+
+
+def _self_eval(src: Source, rec: Record, ctx: Context) -> OpenItem | None:
+    """A self-evaluation not yet submitted in an open 月度自评 cycle (EVA-1, ESC-4), or None.
+
+    * Due at the end of the cycle's self-evaluation day (:func:`self_eval_due`: its 截止日期,
+      else day ``self_eval_day`` of the next month) — what the invitation says. A cycle whose
+      day cannot be found is noted on it by the evaluations job; its rows are not chased.
+    * Confidential (EVA-7): the title names the cycle only ("2026-10 月度自评 未提交"), never a
+      score or any other field of the 考评表 row.
+    * The link is the person's own signed ``/self/<token>`` page, never the HR-base row (staff
+      cannot open that base). It is personal: it would let whoever holds it fill in the form,
+      so a manager a rung above (and a manager's 「我的待办」 team list) gets instead the 考评表
+      grid in the HR base, which managers and HR can open (``OpenItem.others_link``), to see
+      who is missing — and, without a link secret, no link at all for the employee.
+    * Someone who has left owes nothing (their row stays for HR).
+    """
+    cycle = ctx.cycles.get(rec.cycle)
+    if cycle is None:
+        return None  # not an open 月度自评: nothing to chase
+    code = (rec.employee or "").strip()
+    person = ctx.org.people.get(code) if ctx.org is not None else None
+    if person is not None and not person.active and code not in ctx.org.ambiguous:
+        return None
+    try:
+        day = self_eval_due(cycle, ctx.settings.self_eval_day)
+    except ValueError:
+        return None
+    if day is None:
+        return None
+    return OpenItem(
+        kind=src.kind, table=src.table, row_id=rec.Id, code=rec.code,
+        title=f"{cycle.period} {cycle.kind} 未提交", assignee=rec.employee,
+        due_at=due_for(ItemKind.SELF_EVAL, day, ctx.cal, ctx.settings),
+        link=ctx.self_links.url_for(code, cycle.code) if ctx.self_links is not None and code else None,
+        personal_link=True, others_link=ctx.links.grid(src.table) if ctx.links else None,
+        escalation_level=rec.escalation_level or 0, next_escalation_at=rec.next_escalation_at,
+        notified=ledger(rec.notified),
+    )

@@ -25,13 +25,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from actops.jobs.evaluations import fairness, grading, scoring
 from actops.jobs.evaluations.kpi import Combined
-from actops.jobs.evaluations.periods import QUARTER, Period, get, parse_period
+from actops.jobs.evaluations.periods import MONTH, QUARTER, Period, get, local_date, parse_period
 from actops.jobs.evaluations.streaks import evaluator_flags, met_target, streak_flags
 
 SELF_KIND, QUARTER_KIND, ANNUAL_KIND = "月度自评", "季度考评", "年度综合"
@@ -66,6 +66,23 @@ class CycleOut:
     row_problems: list[tuple[int | None, str, Any, str]] = field(default_factory=list)  # (Id, field zh, value, why)
     publish: list[dict[str, Any]] = field(default_factory=list)  # rows (final values) to tell their person
     stats: dict[str, int] = field(default_factory=dict)
+
+
+def self_eval_due(cycle: Any, self_eval_day: int) -> date | None:
+    """The day a cycle's self-evaluations are due (EVA-1), as the invitation states it and the
+    escalation ladder chases it: the cycle's 截止日期 when HR set one; else, for a 月度自评
+    cycle, day ``self_eval_day`` of the month after its period ("2026-10" → 2026-11-05, S1
+    每月X日前); else None (nothing to chase). ValueError: a 月度自评 without 截止日期 whose
+    期间 is not a month.
+    """
+    typed = get(cycle, "due_date")
+    typed = date.fromisoformat(typed[:10]) if isinstance(typed, str) else local_date(typed)  # a raw row: text
+    if typed is not None or get(cycle, "kind") != SELF_KIND:
+        return typed
+    period = parse_period(get(cycle, "period"))
+    if period.kind != MONTH:
+        raise ValueError(f"月度自评的期间应为一个月（如 2026-10），而不是「{period.code}」；或请填写截止日期")
+    return (period.end + timedelta(days=1)).replace(day=self_eval_day)
 
 
 def judges_for(cycle: str, person: Any, heads: Mapping[str, str], n: int) -> list[str]:

@@ -30,6 +30,7 @@ from actops.jobs.evaluations.cycle import (
     SELF_KIND,
     CycleInputs,
     plan_cycle,
+    self_eval_due,
 )
 from actops.jobs.evaluations.grading import bands_from_rows
 from actops.jobs.evaluations.kpi import KpiDef
@@ -198,11 +199,18 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
         out.issues += [Issue(inp.zh[EVALS], rid, f, v, why) for rid, f, v, why in res.row_problems if rid]
         for row in res.publish:
             out.messages += messages.render(row, c.code, org, not_before)
-        if c.kind == SELF_KIND and c.status == OPEN and inp.self_links is not None:  # EVA-2: each person's own link
-            waiting = [r.employee for r in rows if r.employee and r.submitted_at is None]
-            waiting += [r["employee"] for r in res.inserts if r.get("employee")]
-            for code in dict.fromkeys(waiting):
-                out.messages += messages.invite(code, c, inp.self_links.url_for(code, c.code), org, not_before)
+        if c.kind == SELF_KIND and c.status == OPEN:
+            try:  # the day the invitation states and the escalation ladder chases from
+                due = self_eval_due(c, s.self_eval_day)
+            except ValueError as err:
+                due = None
+                out.issues.append(Issue(inp.zh[CYCLES], c.Id, "期间", c.period, f"{err}；未提交的自评无法催办"))
+            if inp.self_links is not None:  # EVA-2: each person's own link
+                waiting = [r.employee for r in rows if r.employee and r.submitted_at is None]
+                waiting += [r["employee"] for r in res.inserts if r.get("employee")]
+                for code in dict.fromkeys(waiting):
+                    out.messages += messages.invite(code, c, inp.self_links.url_for(code, c.code), org, not_before,
+                                                    due)
         for k, v in res.stats.items():
             stats[k] = stats.get(k, 0) + v
     out.checked = {CYCLES: [c.Id for c in inp.cycles], EVALS: [r.Id for rs in inp.rows.values() for r in rs],

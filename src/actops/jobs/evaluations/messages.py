@@ -5,7 +5,7 @@ comment. Nothing of anyone else is passed to the templates, so nothing else can 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,16 @@ INVITE_KIND = "自评邀请"
 INVITE_SUBJECTS = {"zh-CN": "【请自评】{cycle}（截止 {due}）", "en": "[Self-evaluation] {cycle} (due {due})"}
 
 
-def invite(code: str, cycle: Any, url: str, org: Org, not_before: datetime,
+def invite(code: str, cycle: Any, url: str, org: Org, not_before: datetime, due: date | None = None,
            templates_dir: Path | None = None) -> list[Message]:
-    """The personal self-evaluation link of ``code`` for ``cycle`` (once per person and cycle)."""
+    """The personal self-evaluation link of ``code`` for ``cycle`` (once per person and cycle);
+    ``due``: the day it is due (:func:`actops.jobs.evaluations.cycle.self_eval_due`, the day the
+    escalation ladder chases from)."""
     person = org.active(code)
     if person is None:
         return []
     locale = locale_of(person.locale)
-    due = str(cycle.due_date or "—")
+    due = str(due or "—")
     subject = INVITE_SUBJECTS[locale].format(cycle=cycle.code, due=due)
     values = {"subject": subject, "name": person.name, "cycle": cycle.code, "period": cycle.period or "", "due": due,
               "url": url}
