@@ -10,7 +10,7 @@ export ACTOPS_CACHE := $(CACHE)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test setup nocodb chromium fonts down unit bench clean
+.PHONY: demo test setup nocodb chromium fonts down unit bench clean prefect-local
 
 $(UV):
 	$(PYTHON) -m venv $(BOOT) && $(BOOT)/bin/pip install -q uv==0.13.8
@@ -58,6 +58,14 @@ unit: setup
 
 bench: setup
 	.venv/bin/python bench/read_write.py
+
+# The flows on a Prefect server here: NocoDB (unless NOCODB_URL names one) and its schema, then
+# `prefect server start` on :4200 (unless PREFECT_API_URL names a server), the `actops` work pool,
+# `prefect deploy --all` and a process worker, until Ctrl-C. See README "Running on a Prefect server".
+prefect-local: setup
+	.venv/bin/actops up
+	.venv/bin/actops schema apply --prefix "$${ACTOPS_BASE_PREFIX:-}"
+	.venv/bin/python -m actops_dev.prefect_local
 
 down:
 	.venv/bin/actops down
