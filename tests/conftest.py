@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-def test_db() -> str:
+def _test_db() -> str:
     """The database of the private test NocoDB: ``ACTOPS_TEST_DB`` = sqlite (default) or pg."""
     return os.environ.get("ACTOPS_TEST_DB") or "sqlite"
 
@@ -49,7 +49,7 @@ def _nocodb_server(tmp_path_factory):
     from actops_dev.stack import LocalStack
 
     data = Path(tmp_path_factory.mktemp("nocodb"))
-    stack = LocalStack(data_dir=data, port=free_port(), env_path=data / ".env", db=test_db())
+    stack = LocalStack(data_dir=data, port=free_port(), env_path=data / ".env", db=_test_db())
     try:
         url, token = stack.up(log=lambda s: None)
         yield url, token, stack
@@ -63,6 +63,13 @@ def _nocodb_server(tmp_path_factory):
 def nocodb(_nocodb_server) -> tuple[str, str]:
     """URL and token of a NocoDB for tests: ACTOPS_TEST_NOCODB_URL/TOKEN, or a private local one."""
     return _nocodb_server[0], _nocodb_server[1]
+
+
+@pytest.fixture(scope="session")
+def nocodb_db(_nocodb_server) -> str | None:
+    """The private test NocoDB's database, "sqlite" or "pg"; None for an external NocoDB."""
+    stack = _nocodb_server[2]
+    return stack.db if stack is not None else None
 
 
 @pytest.fixture(scope="session")
