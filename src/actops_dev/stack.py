@@ -137,8 +137,9 @@ class LocalStack:
     def stop(self) -> bool:
         """Stop NocoDB (and then its PostgreSQL); say whether anything was running."""
         stopped = self._stop_nocodb()
-        if self.pg is not None:
-            stopped = self.pg.stop() or stopped
+        cluster = PgCluster(self.data_dir / "pg")  # also when started with another ACTOPS_DB
+        if cluster.initialized():
+            stopped = cluster.stop() or stopped
         return stopped
 
     def _stop_nocodb(self) -> bool:
