@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 
+import httpx
 import pytest
 
 from actops.nocodb import Api
 from actops_dev.catcher import free_port
 
-TABLES = {"settings", "departments", "employees", "activities"}
+TABLES = {"settings", "departments", "employees", "activities", "documents"}
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,17 @@ def pg_stack(request):
     stack = request.getfixturevalue("_nocodb_server")[2]
     assert stack.db == "pg"
     return stack
+
+
+def unsigned(row: dict) -> dict:
+    """The row without its attachments' signed download links: each NocoDB signs a read link
+    afresh (a random key and an expiry) on every read; the stored path, title and size stay."""
+    def strip(v):
+        if isinstance(v, list) and v and all(isinstance(a, dict) and "path" in a for a in v):
+            return [{k: x for k, x in a.items() if k not in ("signedPath", "signedUrl")} for a in v]
+        return v
+
+    return {k: strip(v) for k, v in row.items()}
 
 
 def snapshot(api: Api, prefix: str) -> dict:
@@ -41,7 +53,7 @@ def snapshot(api: Api, prefix: str) -> dict:
             meta = table.meta(refresh=True)
             columns = sorted((c["title"], c["column_name"], c["uidt"]) for c in meta["columns"])
             views = sorted((v["title"], v["type"]) for v in meta["views"])
-            rows = sorted(table.all(), key=lambda r: r["Id"])
+            rows = sorted((unsigned(r) for r in table.all()), key=lambda r: r["Id"])
             out[(b["id"], b["title"], t["id"], t["title"])] = {"columns": columns, "views": views, "rows": rows}
     return out
 
@@ -62,6 +74,11 @@ def test_pg_dump_restored_into_a_new_database_serves_the_same_base(pg_stack, mak
     store.table("activities").create([{"code": "A1", "name": "春季促销", "type": "市场推广", "owner": "E2",
                                        "department": "D01", "stage": "策划", "start_date": "2026-03-01",
                                        "end_date": "2026-03-02", "budget": 50000.5}])
+    # An attachment is a file in NocoDB's nc/uploads, beside the database, not a row in it.
+    page = "<p>春季促销 策划方案</p>".encode()
+    upload = api.upload("春季促销-策划-01(2026-03-05).html", page, "text/html")
+    store.table("documents").create([{"code": "DOC1", "activity": "A1", "name": "春季促销-策划-01(2026-03-05).html",
+                                      "stage": "策划", "file": upload}])
     before = snapshot(api, prefix)
     by_title = {k[3]: v for k, v in before.items()}
     assert len(by_title["员工"]["rows"]) == 3 and len(by_title["活动"]["rows"]) == 1
@@ -77,6 +94,7 @@ def test_pg_dump_restored_into_a_new_database_serves_the_same_base(pg_stack, mak
     data.mkdir()
     shutil.copy(pg_stack.data_dir / "admin-password", data / "admin-password")
     shutil.copy(pg_stack.env_path, data / ".env")
+    shutil.copytree(pg_stack.data_dir / "nc" / "uploads", data / "nc" / "uploads")
     restored = LocalStack(data_dir=data, port=free_port(), env_path=data / ".env", db="pg")
     try:
         restored.pg.start(log=lambda s: None)
@@ -86,6 +104,10 @@ def test_pg_dump_restored_into_a_new_database_serves_the_same_base(pg_stack, mak
         restored.signin()  # and so does the admin's password
         with Api(url, token) as api2:
             after = snapshot(api2, prefix)
+            docs = api2.base_by_title(f"{prefix}活动运营").table_by_name("documents")
+            [file] = docs.all()[0]["文件"]
+            got = httpx.get(f"{url}/{file['signedPath']}", timeout=30)
+            assert got.status_code == 200 and got.content == page  # the file came back with nc/uploads
     finally:
         restored.stop()
         restored.pg.remove()
