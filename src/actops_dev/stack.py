@@ -48,6 +48,7 @@ class LocalStack:
             data_dir=Path(os.environ.get("ACTOPS_DATA") or root / ".actops"),
             port=int(os.environ.get("ACTOPS_NOCODB_PORT", "8080")),
             db=os.environ.get("ACTOPS_DB") or "sqlite",
+            database=os.environ.get("ACTOPS_PG_DATABASE") or "nc",
         )
 
     @property
