@@ -230,6 +230,7 @@ class Store:
         self._bases: dict[str, tuple[Base, dict[str, dict[str, Any]]]] = {}
         self._tables: dict[str, BoundTable] = {}
         self._key_ids: dict[str, dict[str, int]] = {}
+        self._id_keys: dict[str, dict[int, str]] = {}
 
     def _base(self, spec: BaseSpec) -> tuple[Base, dict[str, dict[str, Any]]]:
         if spec.name not in self._bases:
@@ -264,11 +265,16 @@ class Store:
         return self._key_ids[name]
 
     def id_keys(self, name: str) -> dict[int, str]:
-        """``{Id: key}`` of table ``name`` (for reading links), read once per store."""
-        return {i: k for k, i in self.key_ids(name).items()}
+        """``{Id: key}`` of table ``name`` (for reading links), read and inverted once per store
+        (reading a link asks it once per row: inverting it each time made a read of N rows
+        cost N × the linked table's size)."""
+        if name not in self._id_keys:
+            self._id_keys[name] = {i: k for k, i in self.key_ids(name).items()}
+        return self._id_keys[name]
 
     def forget_keys(self, name: str) -> None:
         self._key_ids.pop(name, None)
+        self._id_keys.pop(name, None)
 
     def write_ref_fixes(self) -> dict[str, int]:
         """Write back the key/link fixes the reads found, per table (batches of 100)."""
