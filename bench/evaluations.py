@@ -13,7 +13,7 @@ the API the links make it an hour), in a child process so that peak memory is th
 Prints, for the first run (5,000 考评表 rows made and scored) and the next two: API calls by
 method against the pages and batches the data implies, and wall time as a ratio of the raw
 ceiling measured in the same run — a raw paged read of the tables the job reads (the store's
-columns) plus raw batch writes of what the job wrote (its inserts, into a scratch cycle,
+columns; the best of two) plus raw batch writes of what the job wrote (its inserts, into a scratch cycle,
 deleted afterwards; its updates, sent again) — and the process's peak RSS.
 """
 
@@ -34,10 +34,9 @@ from common import (
     open_store,
     pages,
     peak_rss_mb,
+    raw_ceiling,
     raw_patch,
-    raw_read,
     raw_write,
-    store_columns,
     timed,
     ts,
 )
@@ -192,8 +191,7 @@ def main() -> None:
         print(f"rows: { ({t: store.table(t).table.count() for t in READ}) }")
         want_pages = needed_pages(store)
         http = http_client()
-        raw_r = raw_read(http, [store.table(t).table.id for t in READ],
-                         {store.table(t).table.id: store_columns(store.table(t)) for t in READ})
+        raw_r = raw_ceiling(http, store, READ)
         rss0, raw = peak_rss_mb(), 0.0
         for label in ("first run (5,000 rows made and scored)", "second run (after the first run's writes)",
                       "third run (nothing changed)"):
