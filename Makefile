@@ -9,6 +9,8 @@ export UV_CACHE_DIR ?= $(CACHE)/uv-cache
 export ACTOPS_CACHE := $(CACHE)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
+# A loaded 2-core machine starts Prefect's ephemeral test server in more than its default 20 s.
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
 .PHONY: demo test test-pg setup nocodb chromium postgres fonts down unit bench clean prefect-local
 
