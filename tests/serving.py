@@ -28,6 +28,17 @@ class Served:
                 self.proc.wait()
 
 
+def never_quiet(store) -> None:
+    """Turn quiet hours off in that base's 系统设置.
+
+    A served job runs at the wall clock's time: after 21:00 Shanghai the policy holds non-urgent
+    notices until morning, so a test that waits for one would fail by the hour it runs
+    (test_escalations shows quiet hours on their own)."""
+    settings = store.table("settings")
+    quiet = next(r for r in settings.rows(fields=["key"]) if r["key"] == "quiet_hours")
+    settings.update([{"Id": quiet["Id"], "value": "00:00-00:00"}])  # an empty window: never quiet
+
+
 def nocodb_env(nocodb: tuple[str, str], prefix: str, **extra: str) -> dict[str, str]:
     """The environment that points `actops` at that NocoDB's bases named ``prefix``."""
     return {"NOCODB_URL": nocodb[0], "NOCODB_TOKEN": nocodb[1], "ACTOPS_BASE_PREFIX": prefix, **extra}

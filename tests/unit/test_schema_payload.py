@@ -122,7 +122,8 @@ def test_a_column_update_sends_the_whole_live_column_with_the_change_on_top():
 def test_filter_bodies():
     assert filter_body("c", "eq", ["审批中"]) == {"fk_column_id": "c", "comparison_op": "eq", "value": "审批中"}
     assert filter_body("c", "lt", ["today", ""]) == {"fk_column_id": "c", "comparison_op": "lt",
-                                                     "comparison_sub_op": "today", "value": None}
+                                                     "comparison_sub_op": "today", "value": None,
+                                                     "meta": {"timezone": "Asia/Shanghai"}}  # Shanghai's today
     assert filter_body("c", "blank", []) == {"fk_column_id": "c", "comparison_op": "blank"}
 
 

@@ -120,11 +120,25 @@ def column_update(live_col: dict[str, Any], *, description: Any = ..., meta: dic
     return body
 
 
+# The company's day for relative date filters (``today``, ``oneMonthAgo``…). NocoDB takes it
+# from the filter's meta; a filter made through the API has none and counts days in UTC, so
+# between 00:00 and 08:00 Shanghai "overdue" views missed yesterday's items.
+FILTER_TIMEZONE = "Asia/Shanghai"
+
+
 def filter_body(fk_column_id: str, op: str, rest: list[Any]) -> dict[str, Any]:
     """Body for a view filter: ``rest`` is ``[value]``, ``[sub_op, value]`` or ``[]``."""
     body: dict[str, Any] = {"fk_column_id": fk_column_id, "comparison_op": op}
     if len(rest) == 2:
         body["comparison_sub_op"], body["value"] = rest[0], rest[1] or None
+        body["meta"] = {"timezone": FILTER_TIMEZONE}
     elif len(rest) == 1:
         body["value"] = rest[0]
     return body
+
+
+def needs_timezone(live_filter: dict[str, Any]) -> bool:
+    """A relative date filter that counts its days in another timezone than the company's."""
+    meta = live_filter.get("meta")
+    return bool(live_filter.get("comparison_sub_op")) and not (
+        isinstance(meta, dict) and meta.get("timezone") == FILTER_TIMEZONE)

@@ -123,7 +123,7 @@ def derived_filters(p: Plan, table: Table, views: dict[str, dict[str, Any]], tsp
                 p.drift.append(f"{where}: filter {f.zh} {op} … ({ref.key}) is no longer there; left as is")
                 continue
             used.add(match["id"])
-            if same_filter_value(match.get("value"), wanted):
+            if same_filter_value(match.get("value"), wanted) and not payload.needs_timezone(match):
                 continue
             body = payload.filter_body(col_id, op, [sub_op, wanted] if sub_op else [wanted])
             p.changes.append(Change(

@@ -134,6 +134,18 @@ def plan_view(p: Plan, later: Plan, table: Table, base: Base, live_view: dict[st
         _plan_grouping(p, later, table, base, live_view, tspec, view, where, linking)
     if view.old_filters is not None and tuple(view.old_filters) != tuple(view.filters):
         _plan_filters(p, table, live_view, tspec, view, values, where)
+    elif relative := [f for f in _plain(view.filters) if len(f) == 4]:  # one read, for these views only
+        cols = {table.column(f[0])["id"] for f in relative if _has_column(table, f[0])}
+        listed = table.api.request("GET", f"/api/v2/meta/views/{live_view['id']}/filters", table=table.title)
+        _plan_filter_timezones(p, table, [f for f in listed.get("list", []) if f.get("fk_column_id") in cols], where)
+
+
+def _has_column(table: Table, name: str) -> bool:
+    try:
+        table.column(name)
+    except errors.NotFoundError:  # being added back in this plan: its filter comes with the view
+        return False
+    return True
 
 
 def _names(table: Table, grouping: Grouping) -> str:
@@ -187,6 +199,7 @@ def _plan_filters(p: Plan, table: Table, live_view: dict[str, Any], tspec: Table
     if live_keys != old:
         try:
             if live_keys == _spec_keys(table, _plain(view.filters)):
+                _plan_filter_timezones(p, table, live, where)
                 return
         except errors.NotFoundError:  # a field of the new filters is added in this same plan
             pass
@@ -202,6 +215,20 @@ def _plan_filters(p: Plan, table: Table, live_view: dict[str, Any], tspec: Table
     shown = "；".join(" ".join(str(x) for x in (tspec.field(f[0]).zh, *f[1:]) if x not in ("", None))
                      for f in view.filters)
     p.changes.append(Change("replace view filters", f"{where}: {shown}", replace))
+
+
+def _plan_filter_timezones(p: Plan, table: Table, live: list[dict[str, Any]], where: str) -> None:
+    """Relative date filters made before they carried the company's timezone (or changed in
+    NocoDB) get it: their ``today`` is Shanghai's, not UTC's."""
+    for f in live:
+        if payload.needs_timezone(f):
+            body = {k: f.get(k) for k in ("fk_column_id", "comparison_op", "comparison_sub_op", "value")}
+            body["meta"] = {**(f.get("meta") if isinstance(f.get("meta"), dict) else {}),
+                            "timezone": payload.FILTER_TIMEZONE}
+            p.changes.append(Change(
+                "filter timezone", f"{where}: {f.get('comparison_sub_op')} 按 {payload.FILTER_TIMEZONE} 计算",
+                lambda fid=f["id"], b=body: table.api.request(
+                    "PATCH", f"/api/v2/meta/filters/{fid}", json=b, table=table.title)))
 
 
 def _plain(filters: tuple[tuple[Any, ...], ...]) -> tuple[tuple[Any, ...], ...]:

@@ -92,6 +92,7 @@ class MetaRoutes:
             ("GET", r"/api/v2/meta/views/(?P<view>[^/]+)/(?P<kind>filters|sorts)", self.list_view_items),
             ("POST", r"/api/v2/meta/views/(?P<view>[^/]+)/(?P<kind>filters|sorts)", self.create_view_item),
             ("DELETE", r"/api/v2/meta/filters/(?P<item>[^/]+)", self.delete_filter),
+            ("PATCH", r"/api/v2/meta/filters/(?P<item>[^/]+)", self.update_filter),
             ("GET", r"/api/v2/meta/grids/(?P<view>[^/]+)/grid-columns", self.list_grid_columns),
             ("PATCH", r"/api/v2/meta/grid-columns/(?P<gc>[^/]+)", self.update_grid_column),
             ("GET", r"/api/v2/meta/tables/(?P<table>[^/]+)/hooks", self.list_hooks),
@@ -262,6 +263,15 @@ class MetaRoutes:
             for item in view["filters"]:
                 if item["id"] == m["item"]:
                     view["filters"].remove(item)
+                    return 1
+        raise Refused(404, {"msg": f"Filter '{m['item']}' not found"})
+
+    def update_filter(self, m, params, body):
+        """As 0.301.3: the body's fields replace the filter's (meta as sent); answers 1."""
+        for _, view in self.views.values():
+            for item in view["filters"]:
+                if item["id"] == m["item"]:
+                    item.update({k: v for k, v in body.items() if k not in ("id", "fk_view_id")})
                     return 1
         raise Refused(404, {"msg": f"Filter '{m['item']}' not found"})
 
