@@ -97,9 +97,11 @@ class Since:
     run's (OPS-3); the runner hands it to the job as ``RunContext.since``.
 
     ``previous_state`` is what that run's job kept for this one (``Plan.state``), e.g. when it
-    last read everything. Clocks: the filter compares NocoDB's UpdatedAt with NocoDB's own
-    UpdatedAt at the mark, never with ours; the second of the mark is read again (UpdatedAt
-    has whole seconds), so an edit made just after the mark is never missed, only read twice.
+    last read everything. Clocks: the filter compares NocoDB's UpdatedAt with the newest
+    UpdatedAt NocoDB had written when the previous mark was taken. A settled mark is more than
+    two seconds older than the moment it was taken (the rule the idle skip already trusts), so
+    later edits have a later UpdatedAt; an unsettled mark's second is read again (UpdatedAt has
+    whole seconds), so an edit made in that second is read twice rather than missed.
     """
 
     previous: Watermarks
@@ -118,9 +120,10 @@ class Since:
             return F("Id") > 0  # not watched before: every row is new to this job
         inserted = F("Id") > (p.last_id or 0)
         t = p.newest_update
-        if t is None or t == UNSETTLED:  # no row had been edited at the mark: any edit is new
+        if t is None:  # no row had been edited at the mark: any edit is new
             return inserted | F("UpdatedAt").not_blank()
-        return inserted | F("UpdatedAt").on_or_after(datetime.fromisoformat(t))
+        at = datetime.fromisoformat(t)
+        return inserted | (F("UpdatedAt").after(at) if p.settled else F("UpdatedAt").on_or_after(at))
 
     def is_new(self, table: str, row_id: int) -> bool:
         """Inserted after the previous mark and at or before this run's."""
