@@ -100,7 +100,7 @@ class Since:
     last read everything. Clocks: the filter compares NocoDB's UpdatedAt with the newest
     UpdatedAt NocoDB had written when the previous mark was taken. A settled mark is more than
     two seconds older than the moment it was taken (the rule the idle skip already trusts), so
-    later edits have a later UpdatedAt; an unsettled mark's second is read again (UpdatedAt has
+    later edits fall in a later second; an unsettled mark's second is read again (the API shows
     whole seconds), so an edit made in that second is read twice rather than missed.
     """
 
@@ -123,7 +123,9 @@ class Since:
         if t is None:  # no row had been edited at the mark: any edit is new
             return inserted | F("UpdatedAt").not_blank()
         at = datetime.fromisoformat(t)
-        return inserted | (F("UpdatedAt").after(at) if p.settled else F("UpdatedAt").on_or_after(at))
+        # NocoDB keeps fractions of a second but shows whole ones: ``gt`` the shown second would
+        # still match the rows written in it, so a settled mark starts at the next second.
+        return inserted | F("UpdatedAt").on_or_after(at + timedelta(seconds=1) if p.settled else at)
 
     def is_new(self, table: str, row_id: int) -> bool:
         """Inserted after the previous mark and at or before this run's."""
