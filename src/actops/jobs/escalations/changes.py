@@ -84,6 +84,8 @@ def context_fingerprint(base: Snapshot, cycles: Mapping[str, Record]) -> str:
 def why_full(ctx: RunContext, full_scan_hours: int, context: str) -> str | None:
     """Why this run must read everything, or None: reading changes is enough."""
     since = ctx.since
+    if ctx.params.get("full"):
+        return "a full read was asked for (--full)"
     if since is None:
         return "no previous finished run to compare with (or options given)"
     state = since.previous_state
