@@ -2,10 +2,13 @@
 
     .venv/bin/python bench/escalations.py [--items 50000]
 
-Prints, for a first run (every item newly overdue) and a second run with nothing changed:
-the API calls by method against the pages/batches the data implies, the wall time as a
-ratio of a raw httpx paged read of the same tables measured in the same run, and the
-messages sent. Runs against the NocoDB in .env (start one with `actops up`).
+Prints, for a first run (every item newly overdue), a second run (its own writes read back),
+a third with nothing changed (idle), a fourth after one staff edit (OPS-3: it reads the
+changed row, not the 50,000 open ones) and a full read with nothing to do (what every
+``full_scan_hours`` costs): the API calls by method against the pages/batches the data implies,
+the wall time as a ratio of a raw httpx paged read of the same tables measured in the same run,
+and the messages sent; then the one-edit and full runs against the idle one. Runs against the
+NocoDB in .env (start one with `actops up`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from actops_dev.catcher import MailCatcher
 
 TABLES = {"settings", "calendar", "departments", "employees", "activities", "approval_requests",
           "approval_steps", "reports", "meetings", "action_items", "stage_gates", "problems",
+          "eval_cycles", "evaluations", "audit_findings",  # watched by the job (HR base: the first two)
           "outbox", "run_log"}
 NOW = datetime(2026, 11, 17, 10, 0, tzinfo=TZ)  # a Tuesday, outside quiet hours
 
@@ -81,16 +85,30 @@ def main() -> None:
     raw = raw_read(http, [store.table(t).table.id for t in read_tables])
     pages = sum(math.ceil((store.table(t).table.count() + 1) / 1000) for t in read_tables)
     first = None
+    measured: dict[str, tuple[int, float]] = {}
+
+    def one_edit(s: Store) -> None:  # a staff member renames one action item in the grid
+        t = s.table("action_items")
+        t.update([{"Id": t.table.first("-Id", ["Id"])["Id"], "title": "事项（已改）"}])
+
+    runs = [("first run", None, None),
+            ("second run (nothing changed but the first run's own writes)", None, None),
+            ("third run (nothing changed at all)", None, None),
+            ("one edit (a staff member renamed one action item)", one_edit, None),
+            # With an option the runner neither skips the run nor hands the job what changed.
+            ("full read (as every full_scan_hours; nothing changed)", None, {"bench": "full"})]
     try:
-        for label in ("first run", "second run (nothing changed but the first run's own writes)",
-                      "third run (nothing changed at all)"):
+        for label, edit, params in runs:
             s = Store(Api(cfg.url, cfg.token), prefix)
+            if edit is not None:
+                edit(Store(Api(cfg.url, cfg.token), prefix))
             time.sleep(2.5)  # UpdatedAt has whole seconds: let the marks settle
             before = len(catcher.messages)
             t0 = time.perf_counter()
-            r = escalations.run(s, NOW, channels=channels)
+            r = escalations.run(s, NOW, channels=channels, params=params)
             wall = time.perf_counter() - t0
             calls = dict(s.api.calls)
+            measured[label.split(" (")[0]] = (sum(calls.values()), wall)
             print(f"\n{label}: {wall:.1f}s = {wall / raw:.2f}× the raw paged read of the same tables ({raw:.1f}s)")
             print(f"  API calls {sum(calls.values())}: {calls}")
             print(f"  {r.plan.stats or r.note}, enqueued {r.enqueued}, "
@@ -103,9 +121,16 @@ def main() -> None:
                   f"{len(r.sent.messages) + len(r.sent.failures)} single-row marks (one per message, as its "
                   f"channel accepts it) + 2 run-log writes; data pages of the big tables: {pages}")
             first = first or r
+        idle_calls, idle_wall = measured["third run"]
+        for name in ("one edit", "full read"):
+            calls, wall = measured[name]
+            print(f"\n{name} vs idle: {calls} / {idle_calls} calls = {calls / idle_calls:.2f}×, "
+                  f"{wall:.1f}s / {idle_wall:.1f}s = {wall / idle_wall:.2f}×")
     finally:
         catcher.stop()
-        api.request("DELETE", f"/api/v2/meta/bases/{store._base(store.specs[0])[0].id}")
+        for b in api.bases():  # both bases: 活动运营 and 人事考评
+            if b["title"].startswith(prefix):
+                api.request("DELETE", f"/api/v2/meta/bases/{b['id']}")
 
 
 if __name__ == "__main__":

@@ -82,8 +82,11 @@ JOBS: tuple[JobEntry, ...] = (
             "工作日历 marks as non-workdays the ladder does not advance, so 调休 make-up "
             "Saturdays are covered without a special cron. Chases approvals, reports, minutes, "
             "action items, stage gates, post-hoc approvals, problems, audit findings and "
-            "self-evaluations not yet submitted."
+            "self-evaluations not yet submitted. After a first full read a run reads only rows "
+            "changed since the last run and rows falling due, and everything every full_scan_hours."
         ),
+        options=(JobOption("full", "Read every open row now, not only what changed since the last run.",
+                           flag=True),),
     ),
     JobEntry(
         name="summaries",

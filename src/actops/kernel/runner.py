@@ -10,11 +10,24 @@ kill at any moment is repaired by the next run:
 
 1. insert the 运行中 row and take the lease (:mod:`~actops.kernel.lease`); a second run stops;
 2. skip when no watched table changed, no item falls due and no message waits;
-3. load and plan; items covered by messages that a dead run enqueued count as notified;
+3. load and plan; items covered by messages that a dead run enqueued count as notified. The
+   job is told what changed since the previous finished run (``RunContext.since``, a
+   :class:`~actops.kernel.watermarks.Since`; None on a first run or a run with options) and
+   may read only that (OPS-3); a job that ignores it reads everything every time;
 4. confirm the lease, ``apply_extra`` (if the job has one), enqueue messages, insert new
    rows (those whose key is new), write row updates, put issues on their rows;
 5. send due messages one by one, each marked sent as its channel accepts it;
 6. finish the run-log row with stats, marks and the next wake-up time.
+
+Which jobs read only what changed (OPS-3; the run log's stats say ``read`` and why):
+``escalations`` (the 50,000-item case: changed rows, rows falling due, everything every
+``full_scan_hours``) and ``intake`` (documents created or edited since the previous run). The
+others read their whole working set on every run that is not idle. That is fine for
+``summaries`` (monthly) and ``audit`` (per cycle), each over one period, ``evaluations`` (the open
+cycles' rows, one per employee) and ``access`` (employees against the bases' members). It is
+not yet for ``approvals`` (every request and decision: each history is checked against its
+seal) and ``watch`` (every budget line, expense and risk, where an expense moves the sum of its
+own activity and category only): the next candidates.
 """
 
 from __future__ import annotations
@@ -28,7 +41,7 @@ from typing import Any, Protocol
 from actops.kernel.calendar import TZ, to_local
 from actops.kernel.lease import Lease, LeaseLost
 from actops.kernel.runlog import FAILED, FINISHED, SKIPPED, RunLog, new_run_id
-from actops.kernel.watermarks import Watermarks, take
+from actops.kernel.watermarks import Since, Watermarks, take
 from actops.messaging.outbox import (
     PENDING,
     Message,
@@ -41,6 +54,7 @@ from actops.nocodb import F
 from actops.records import Issue
 
 NEVER = "never"
+STATE = "state"  # the run log stats key of ``Plan.state``
 MAX_EXTRA_LISTED = 500
 
 
@@ -51,6 +65,9 @@ class RunContext:
     dry_run: bool = False
     already_enqueued: frozenset[str] = frozenset()  # item keys a dead run put in the outbox
     params: Mapping[str, Any] = field(default_factory=dict)  # the job's own options (registry JobOption)
+    # What changed since the previous finished run (OPS-3); None: first run, dry run or options
+    # given, so the job reads everything.
+    since: Since | None = None
 
 
 @dataclass
@@ -69,6 +86,9 @@ class Plan:
     stats: dict[str, Any] = field(default_factory=dict)
     extra: list[Any] = field(default_factory=list)  # changes outside table rows, for ``apply_extra``
     report: str | None = None  # markdown for people (a Prefect artifact when run as a flow)
+    # What the job keeps for its next run (``ctx.since.previous_state``), e.g. when it last read
+    # everything; kept in the run log's stats and carried over by runs skipped as idle.
+    state: dict[str, Any] = field(default_factory=dict)
 
     def update(self, table: str, row_id: int, **values: Any) -> None:
         self.row_updates.setdefault(table, {}).setdefault(row_id, {}).update(values)
@@ -159,12 +179,14 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
             runlog.stats = {"skipped": "nothing changed and nothing falls due", "marks": marks.as_json(),
                             "wake_at": previous["stats"]["wake_at"], "started_at": started.isoformat(),
                             "api_calls": store.api.total_calls}
+            if isinstance(previous["stats"].get(STATE), dict):  # the next run reads it from here
+                runlog.stats[STATE] = previous["stats"][STATE]
             log(f"nothing changed since the last run and nothing falls due before {previous['stats']['wake_at']}")
             return Result(job.name, run_id, runlog.finish(_clock()), Plan(), note="idle")
         lease.start_heartbeat()
         dead = _dead_runs(store, job.name, lease.marked_dead)
         ctx = RunContext(run_id, now, already_enqueued=frozenset(covered_by_runs(store.table("outbox"), dead)),
-                         params=dict(params or {}))
+                         params=dict(params or {}), since=_since(previous, marks) if not params else None)
         inputs = job.load(store, ctx)
         plan = job.plan(inputs, ctx)
         runlog.issues, runlog.warnings = plan.issues, plan.warnings
@@ -203,6 +225,9 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
             "marks": marks.as_json(), "wake_at": plan.wake_at.isoformat() if plan.wake_at else NEVER,
             "started_at": started.isoformat(), "recovered_from": dead,
         }
+        runlog.stats.setdefault("read", "full")  # a job that reads only changes says so (OPS-3)
+        if plan.state:
+            runlog.stats[STATE] = plan.state
         if plan.extra:  # every change outside table rows, for the auditor (SEC-4)
             runlog.stats["extra"] = [str(x) for x in plan.extra][:MAX_EXTRA_LISTED]
         result.status = runlog.finish(_clock())
@@ -244,6 +269,14 @@ def _last_finished(store: Any, job: str) -> dict[str, Any] | None:
     if not isinstance(stats.get("marks"), dict):
         return None
     return {"Id": row["Id"], "stats": stats}
+
+
+def _since(previous: dict[str, Any] | None, marks: Watermarks) -> Since | None:
+    if previous is None:
+        return None
+    earlier = Watermarks.from_json(previous["stats"]["marks"])
+    state = previous["stats"].get(STATE)
+    return Since(earlier, marks, state if isinstance(state, dict) else {}) if earlier is not None else None
 
 
 def _idle(previous: dict[str, Any], marks: Watermarks, now: datetime, store: Any, job: str) -> bool:

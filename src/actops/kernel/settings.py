@@ -227,6 +227,9 @@ SETTINGS: tuple[SettingDef, ...] = (
     SettingDef("audit_expected_rate", float, 0.0, 0.0, 0.5, "比例", RATIO),
     SettingDef("audit_always_amount", float, 100_000.0, *AMT_RANGE, "元", AMOUNT),
     SettingDef("audit_finding_due_days", int, 10, 1, 120, "工作日", INT),
+    # OPS-3: jobs that read only changed rows still read everything this often (a link picked
+    # in a grid does not move UpdatedAt; the scheduled full read is the source of truth).
+    SettingDef("full_scan_hours", int, 24, 1, 720, "小时", INT),
     SettingDef("general_manager", str | None, None, None, None, "工号", EMPLOYEE),
 )
 DEFS: dict[str, SettingDef] = {d.key: d for d in SETTINGS}

@@ -9,10 +9,11 @@ The runner (:mod:`actops.kernel.runner`) applies the plan and sends.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from actops.jobs.escalations.changes import Scope, context_fingerprint, load_changes, why_full
 from actops.jobs.escalations.deadlines import due_for
 from actops.jobs.escalations.digests import build_digests
 from actops.jobs.escalations.items import ItemKind, OpenItem
@@ -72,6 +73,7 @@ class Inputs:
     todo: TodoLinks | None = None  # signed 「我的待办」 links (None without ACTOPS_LINK_SECRET)
     cycles: Mapping[str, Record] = field(default_factory=dict)  # open 月度自评 考评周期 by code
     self_links: DecisionLinks | None = None  # signed /self/… links (None without ACTOPS_LINK_SECRET)
+    scope: Scope = field(default_factory=Scope)  # what was read: everything, or changes (OPS-3)
 
     @property
     def settings(self) -> Settings:
@@ -87,7 +89,22 @@ class Inputs:
 
 
 def load(store: Any, ctx: RunContext) -> Inputs:
+    """Settings, calendar, org and open cycles, then the open rows: all of them (a first run,
+    job options, every ``full_scan_hours``, or when what the rules take from settings, calendar,
+    org or cycles changed), otherwise only what changed or fell due since the previous run
+    (OPS-3, :mod:`~actops.jobs.escalations.changes`)."""
     base = load_snapshot(store, ctx.now)
+    cycle_issues: list[Issue] = []
+    cycles = read_open_cycles(store, base, cycle_issues)
+    context = context_fingerprint(base, cycles)
+    why = why_full(ctx, base.settings.full_scan_hours, context)
+    if why is not None:
+        return _load_all(store, ctx, base, cycles, cycle_issues, Scope(True, why, ctx.now, context))
+    return _load_changes(store, ctx, base, cycles, cycle_issues, context)
+
+
+def _load_all(store: Any, ctx: RunContext, base: Snapshot, cycles: dict[str, Record], cycle_issues: list[Issue],
+              scope: Scope) -> Inputs:
     issues: list[Issue] = []
     # Two tables are read once for two purposes: reports whole (the late streaks need the
     # history, the ladder the open ones); requests in approval or emergency (step titles,
@@ -102,8 +119,7 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     }
     open_ids = {"reports": {r.Id for r in open_rows["reports"]} | {p.row_id for p in rprobs},
                 "approval_requests": {r.Id for r in open_rows["approval_requests"]} | {p.row_id for p in qprobs}}
-    issues += rprobs + qprobs + dup_reqs
-    cycles = read_open_cycles(store, base, issues)
+    issues += rprobs + qprobs + dup_reqs + cycle_issues
     for src in SOURCES:
         if src.table in open_rows:
             continue
@@ -117,6 +133,29 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         open_ids[src.table] = {r.Id for r in recs} | {p.row_id for p in probs}
         issues += probs
     acts, _ = store.table("activities").read(fields=["code", "name", "start_date", "end_date"])
+    scope = replace(scope, rows_read={t: len(v) for t, v in open_rows.items()})
+    return _inputs(store, ctx, base, cycles, open_rows, open_ids, issues, acts, reqs, ambiguous_reqs,
+                   reports_all, scope, [s.table for s in SOURCES])
+
+
+def _load_changes(store: Any, ctx: RunContext, base: Snapshot, cycles: dict[str, Record],
+                  cycle_issues: list[Issue], context: str) -> Inputs:
+    ch = load_changes(store, ctx, cycles, NAME)
+    dup_reqs, ambiguous_reqs = base.duplicates(store.table("approval_requests").spec, ch.reqs)
+    assert ctx.since is not None
+    scope = Scope(False, "; ".join(["only rows changed or due since the previous run", *ch.notes]),
+                  datetime.fromisoformat(ctx.since.previous_state["full_read_at"]), context,
+                  seen={t: frozenset(v) for t, v in ch.seen.items()}, floors=ch.floors,
+                  rows_read={t: len(v) for t, v in ch.open_rows.items() if v})
+    return _inputs(store, ctx, base, cycles, ch.open_rows, ch.open_ids, ch.issues + dup_reqs + cycle_issues,
+                   ch.activities, ch.reqs, ambiguous_reqs, ch.reports_all, scope,
+                   [t for t, v in ch.open_rows.items() if v])
+
+
+def _inputs(store: Any, ctx: RunContext, base: Snapshot, cycles: dict[str, Record],
+            open_rows: dict[str, list[Record]], open_ids: dict[str, set[int]], issues: list[Issue],
+            acts: list[Record], reqs: list[Record], ambiguous_reqs: set[str], reports_all: list[Record],
+            scope: Scope, linked: list[str]) -> Inputs:
     return Inputs(
         now=ctx.now, base=base, open_rows=open_rows, issues=dedupe_issues(issues),
         activities={a.code: a for a in acts},
@@ -126,10 +165,11 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         specs={t.name: t for b in store.specs for t in b.tables},
         # Links are data for the pure plan: row URLs from the meta already read, personal
         # links signed now (their expiry counts from the wall clock, whatever --now says).
-        links=row_links(store, [s.table for s in SOURCES]),
+        links=row_links(store, linked),
         todo=todo_links_from_env(datetime.now(TZ)),
         cycles=cycles,
         self_links=decision_links_from_env(datetime.now(TZ), PURPOSE_SELF_EVAL, "self"),
+        scope=scope,
     )
 
 
@@ -174,10 +214,21 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
         out.warnings.append(
             f"工作日历缺少 {unknown[0]} 至 {unknown[-1]} 之间的 {len(unknown)} 天，已按周一至周五计算；请在「工作日历」表补充。")
     notices, item_issues, updates = plan_notices(items, inp.now, inp.cal, inp.org, inp.settings)
-    # The next wake-up is each item's 下次升级时间 as it will stand after this run's writes.
+    # The next wake-up is each item's 下次升级时间 as it will stand after this run's writes;
+    # per table, it is where the next run reading only changes looks for rows falling due. A
+    # run that read only changes adds the earliest such time of the rows it did not read.
     moved = {(u.table, u.row_id): u.next_escalation_at for u in updates}
-    nexts = [moved.get((i.table, i.row_id), i.next_escalation_at) for i in items]
-    out.wake_at = min((t for t in nexts if t is not None), default=None)
+    due_by_table: dict[str, datetime | None] = {s.table: None for s in SOURCES}
+    for i in items:
+        t = moved.get((i.table, i.row_id), i.next_escalation_at)
+        if t is not None and (due_by_table[i.table] is None or t < due_by_table[i.table]):
+            due_by_table[i.table] = t
+    if not inp.scope.full:
+        for table, floor in inp.scope.floors.items():
+            if floor is not None and (due_by_table.get(table) is None or floor < due_by_table[table]):
+                due_by_table[table] = floor
+    out.wake_at = min((t for t in due_by_table.values() if t is not None), default=None)
+    out.state = inp.scope.state(due_by_table)
     for u in updates:
         out.update(u.table, u.row_id, escalation_level=u.escalation_level, next_escalation_at=u.next_escalation_at)
     # Owed: not on the item's ledger. Of those, a dead run may already have queued some:
@@ -197,7 +248,9 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
     out.checked = {**inp.base.checked, CYCLES: [c.Id for c in inp.cycles.values()],
                    **{s.table: [r.Id for r in inp.open_rows[s.table]] for s in SOURCES}}
     out.stats = {"open_items": len(items), "notices_owed": len(owed), "notices_new": len(fresh),
-                 "messages_planned": len(out.messages)}
+                 "messages_planned": len(out.messages),
+                 "read": "full" if inp.scope.full else "changes", "read_why": inp.scope.why,
+                 "rows_read": dict(inp.scope.rows_read)}
     return out
 
 
@@ -232,8 +285,13 @@ def _plan_late_reports(inp: Inputs, out: Plan, dues: Mapping[int, datetime | Non
 
 
 def still_open(inputs: Inputs) -> Callable[[str, int], bool]:
-    ids = inputs.open_ids
-    return lambda table, row_id: table not in ids or row_id in ids[table]
+    """Is the item a waiting message names still open? After a read of changes, a row this
+    run did not see is as the previous run left it: open (that run kept the message waiting)."""
+    ids, scope = inputs.open_ids, inputs.scope
+    if scope.full:
+        return lambda table, row_id: table not in ids or row_id in ids[table]
+    return lambda table, row_id: (table not in ids or row_id not in scope.seen.get(table, ())
+                                  or row_id in ids[table])
 
 
 def undeliverable(inputs: Inputs) -> Callable[[dict[str, Any]], str | None]:
