@@ -20,6 +20,7 @@ import uuid
 from datetime import datetime
 
 import httpx
+from common import raw_read
 
 from actops import config
 from actops.jobs import escalations
@@ -63,19 +64,6 @@ def build(store: Store, items: int, people: int = 200) -> dict[str, int]:
         {"code": f"R{i:06d}", "employee": f"E{11 + i % (people - 11):04d}", "kind": "日报", "period_start": "2026-11-13"}
         for i in range(n_reports)])
     return {"approval_steps": n_steps, "action_items": n_actions, "reports": n_reports, "employees": people}
-
-
-def raw_read(http: httpx.Client, table_ids: list[str]) -> float:
-    t0 = time.perf_counter()
-    for tid in table_ids:
-        last = 0
-        while True:
-            page = http.get(f"/api/v2/tables/{tid}/records",
-                            params={"limit": 1000, "sort": "Id", "where": f"(Id,gt,{last})"}).json()["list"]
-            if len(page) < 1000:
-                break
-            last = page[-1]["Id"]
-    return time.perf_counter() - t0
 
 
 def main() -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 import uuid
 
 import httpx
+from common import raw_pages, raw_write, timed
 
 from actops import config
 from actops.nocodb import Api
@@ -27,29 +27,6 @@ COLUMNS = [
 
 def rows(n: int, tag: str) -> list[dict]:
     return [{"编号": f"{tag}{i:06d}", "数量": i, "备注": "活动运营基准测试"} for i in range(n)]
-
-
-def raw_write(http: httpx.Client, tid: str, data: list[dict]) -> None:
-    for i in range(0, len(data), 100):
-        http.post(f"/api/v2/tables/{tid}/records", json=data[i : i + 100]).raise_for_status()
-
-
-def raw_read(http: httpx.Client, tid: str) -> int:
-    last, total = 0, 0
-    while True:
-        body = http.get(f"/api/v2/tables/{tid}/records",
-                        params={"limit": 1000, "sort": "Id", "where": f"(Id,gt,{last})"}).json()
-        page = body["list"]
-        total += len(page)
-        if len(page) < 1000:
-            return total
-        last = page[-1]["Id"]
-
-
-def timed(fn, *args, **kwargs):
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0
 
 
 def main() -> None:
@@ -84,7 +61,7 @@ def main() -> None:
     # Reads: alternate to even out caches and noise; keep the best of each.
     raw_r, cli_r, read_calls = math.inf, math.inf, 0
     for _ in range(args.rounds):
-        got, took = timed(raw_read, http, t_cli.id)
+        got, took = timed(raw_pages, http, t_cli.id)
         assert got == n
         raw_r = min(raw_r, took)
         api.calls.clear()
@@ -122,7 +99,7 @@ def linked(cfg, http: httpx.Client, n: int) -> None:
     write_calls = dict(api.calls)
     raw_r = math.inf
     for _ in range(3):
-        raw_r = min(raw_r, timed(raw_read, http, acts.table.id)[1])
+        raw_r = min(raw_r, timed(raw_pages, http, acts.table.id)[1])
     cli_r, read_calls = math.inf, 0
     for _ in range(3):
         fresh = Store(Api(cfg.url, cfg.token), prefix)

@@ -31,9 +31,17 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+def _test_db() -> str:
+    """The database of the private test NocoDB: ``ACTOPS_TEST_DB`` = sqlite (default) or pg."""
+    return os.environ.get("ACTOPS_TEST_DB") or "sqlite"
+
+
 @pytest.fixture(scope="session")
 def _nocodb_server(tmp_path_factory):
-    """URL, token and the LocalStack (None when ACTOPS_TEST_NOCODB_URL/TOKEN name a NocoDB)."""
+    """URL, token and the LocalStack (None when ACTOPS_TEST_NOCODB_URL/TOKEN name a NocoDB).
+
+    With ACTOPS_TEST_DB=pg the private NocoDB keeps everything in a private PostgreSQL cluster.
+    """
     url, token = os.environ.get("ACTOPS_TEST_NOCODB_URL"), os.environ.get("ACTOPS_TEST_NOCODB_TOKEN")
     if url and token:
         yield url, token, None
@@ -41,18 +49,27 @@ def _nocodb_server(tmp_path_factory):
     from actops_dev.stack import LocalStack
 
     data = Path(tmp_path_factory.mktemp("nocodb"))
-    stack = LocalStack(data_dir=data, port=free_port(), env_path=data / ".env")
+    stack = LocalStack(data_dir=data, port=free_port(), env_path=data / ".env", db=_test_db())
     try:
         url, token = stack.up(log=lambda s: None)
         yield url, token, stack
     finally:
         stack.stop()
+        if stack.pg is not None:
+            stack.pg.remove()  # with its directory in the temp dir, when it has one
 
 
 @pytest.fixture(scope="session")
 def nocodb(_nocodb_server) -> tuple[str, str]:
     """URL and token of a NocoDB for tests: ACTOPS_TEST_NOCODB_URL/TOKEN, or a private local one."""
     return _nocodb_server[0], _nocodb_server[1]
+
+
+@pytest.fixture(scope="session")
+def nocodb_db(_nocodb_server) -> str | None:
+    """The private test NocoDB's database, "sqlite" or "pg"; None for an external NocoDB."""
+    stack = _nocodb_server[2]
+    return stack.db if stack is not None else None
 
 
 @pytest.fixture(scope="session")

@@ -84,17 +84,24 @@ def status() -> None:
     console.print(f"NocoDB {cfg.url}: up, token ok, {n} bases" + (f", pid {local.pid()}" if cfg.managed else " (external)"))
 
 
+def _prefix(prefix: str | None) -> str:
+    """The base title prefix: the option, else ACTOPS_BASE_PREFIX, as the jobs resolve it."""
+    from actops import config
+
+    return prefix if prefix is not None else (config.get("ACTOPS_BASE_PREFIX") or "")
+
+
 @schema_app.command("apply")
 def schema_apply(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; change nothing."),
-    prefix: str = typer.Option("", help="Prefix for base titles (tests, staging)."),
+    prefix: str | None = typer.Option(None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none)."),
 ) -> None:
     """Create missing bases, tables, fields, views, forms and seed rows; report drift."""
     from actops.schema import load_schema
     from actops.schema.sync import apply
 
     try:
-        plan = apply(_api(), load_schema(), prefix=prefix, dry_run=dry_run, log=lambda s: console.print(f"[dim]{s}[/dim]"))
+        plan = apply(_api(), load_schema(), prefix=_prefix(prefix), dry_run=dry_run, log=lambda s: console.print(f"[dim]{s}[/dim]"))
     except ActopsError as exc:
         _fail(exc)
     if dry_run:
@@ -109,7 +116,7 @@ def schema_apply(
 def seed(
     scale: int = typer.Option(1, help="Multiply the sample company (benchmarks)."),
     today: str | None = typer.Option(None, help="Pretend today is this date (YYYY-MM-DD)."),
-    prefix: str = typer.Option("", help="Base title prefix."),
+    prefix: str | None = typer.Option(None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none)."),
 ) -> None:
     """Fill the bases with the deterministic sample company; reruns add only what is missing."""
     from actops.store import Store
@@ -117,7 +124,7 @@ def seed(
 
     day = date.fromisoformat(today) if today else date.today()
     try:
-        result = run_seed(Store(_api(), prefix), day, scale,
+        result = run_seed(Store(_api(), _prefix(prefix)), day, scale,
                           progress=lambda t, n, s: console.print(f"  {t}: +{n}" + (f" (已有 {s})" if s else "")))
     except ActopsError as exc:
         _fail(exc)
@@ -125,13 +132,13 @@ def seed(
 
 
 @app.command()
-def check(prefix: str = typer.Option("", help="Base title prefix.")) -> None:
+def check(prefix: str | None = typer.Option(None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none).")) -> None:
     """Validate every table; report bad rows by table, Id and field (and mark them on the row)."""
     from actops.checks import check_all
     from actops.store import Store
 
     try:
-        issues = check_all(Store(_api(), prefix), mark=True)
+        issues = check_all(Store(_api(), _prefix(prefix)), mark=True)
     except ActopsError as exc:
         _fail(exc)
     for i in issues[:200]:
@@ -146,14 +153,14 @@ app.add_typer(calendar_app, name="calendar")
 @calendar_app.command("sync")
 def calendar_sync(
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be added; add nothing."),
-    prefix: str = typer.Option("", help="Base title prefix."),
+    prefix: str | None = typer.Option(None, help="Base title prefix (default: ACTOPS_BASE_PREFIX or none)."),
 ) -> None:
     """Add the dates 工作日历 lacks for every year chinese_calendar knows; keep rows an administrator changed."""
     from actops.jobs.intake.calendar_sync import sync_calendar
     from actops.store import Store
 
     try:
-        plan = sync_calendar(Store(_api(), prefix), dry_run=dry_run)
+        plan = sync_calendar(Store(_api(), _prefix(prefix)), dry_run=dry_run)
     except ActopsError as exc:
         _fail(exc)
     console.print(plan.summary())

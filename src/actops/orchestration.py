@@ -107,6 +107,11 @@ def run_flow(name: str, now: str | None, dry_run: bool, params: dict | None = No
                "send_failures": len(result.sent.failures)}
     if result.note:
         summary["note"] = result.note
+    # The run's log in Prefect says what the job did, beside the artifact; the details stay in 运行日志.
+    logger = get_run_logger()
+    logger.info("%s: %s", name, ", ".join(f"{k} {v}" for k, v in summary.items()))
+    for warning in result.plan.warnings[:20]:
+        logger.warning("%s: %s", name, warning)
     create_markdown_artifact(
         key=name.replace("_", "-"),
         markdown="\n".join(["| 项 | 数量 |", "|---|---|", *(f"| {k} | {v} |" for k, v in summary.items())]),

@@ -168,16 +168,22 @@ class BoundTable:
         return len(new), len(rows) - len(new)
 
     def create_new(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert the rows whose natural key is not in the table yet, looked up with ``in``
-        filters (50 keys a call), so a rerun or a resumed run inserts nothing twice."""
+        """Insert the rows whose natural key is not in the table yet, so a rerun or a resumed
+        run inserts nothing twice. The keys are looked up with ``in`` filters (50 keys a call;
+        each call scans the table for its unindexed key column), or, when that takes more
+        calls than reading the table's key column in pages of 1,000, by reading that."""
         from actops.nocodb import F
 
         key = self.spec.key
         wanted = list(dict.fromkeys(str(r[key]) for r in rows))
+        lookups = -(-len(wanted) // 50)
         have: set[str] = set()
-        for i in range(0, len(wanted), 50):
-            found = self.rows(self.where(F(key).in_(wanted[i:i + 50])), fields=[key])
-            have |= {str(r[key]) for r in found}
+        if lookups > 2 and self.table.count() // 1000 + 1 < lookups:
+            have = set(self.ids_by_key())  # the key column, page by page
+        else:
+            for i in range(0, len(wanted), 50):
+                found = self.rows(self.where(F(key).in_(wanted[i:i + 50])), fields=[key])
+                have |= {str(r[key]) for r in found}
         new = [r for r in rows if str(r[key]) not in have]
         self.create(new)
         return len(new)
@@ -224,6 +230,7 @@ class Store:
         self._bases: dict[str, tuple[Base, dict[str, dict[str, Any]]]] = {}
         self._tables: dict[str, BoundTable] = {}
         self._key_ids: dict[str, dict[str, int]] = {}
+        self._id_keys: dict[str, dict[int, str]] = {}
 
     def _base(self, spec: BaseSpec) -> tuple[Base, dict[str, dict[str, Any]]]:
         if spec.name not in self._bases:
@@ -258,11 +265,16 @@ class Store:
         return self._key_ids[name]
 
     def id_keys(self, name: str) -> dict[int, str]:
-        """``{Id: key}`` of table ``name`` (for reading links), read once per store."""
-        return {i: k for k, i in self.key_ids(name).items()}
+        """``{Id: key}`` of table ``name`` (for reading links), read and inverted once per store
+        (reading a link asks it once per row: inverting it each time made a read of N rows
+        cost N × the linked table's size)."""
+        if name not in self._id_keys:
+            self._id_keys[name] = {i: k for k, i in self.key_ids(name).items()}
+        return self._id_keys[name]
 
     def forget_keys(self, name: str) -> None:
         self._key_ids.pop(name, None)
+        self._id_keys.pop(name, None)
 
     def write_ref_fixes(self) -> dict[str, int]:
         """Write back the key/link fixes the reads found, per table (batches of 100)."""

@@ -1,5 +1,8 @@
-"""The local stack: NocoDB on loopback with SQLite under a data directory.
+"""The local stack: NocoDB on loopback with SQLite (default) or PostgreSQL under a data directory.
 
+With ``db="pg"`` (``ACTOPS_DB=pg`` for ``actops up``) the stack keeps a private PostgreSQL
+cluster in ``<data_dir>/pg`` (see ``postgres.py``), starts it on a free loopback port before
+NocoDB, creates the database ``nc`` and points NocoDB's ``NC_DB`` at it; ``stop()`` stops both.
 ``up`` is idempotent: it installs once (cached per version), starts the server if it is
 not answering, makes sure the admin and an API token exist and writes them to ``.env``.
 """
@@ -20,8 +23,10 @@ import httpx
 from actops import config
 from actops.errors import ConfigError
 from actops_dev import nocodb_install
+from actops_dev.postgres import PgCluster
 
 ADMIN_EMAIL = "admin@actops.local"
+DATABASES = ("sqlite", "pg")
 
 
 @dataclass
@@ -29,6 +34,12 @@ class LocalStack:
     data_dir: Path
     port: int = 8080
     env_path: Path | None = None
+    db: str = "sqlite"  # or "pg": NocoDB's metadata and tables in a private PostgreSQL
+    database: str = "nc"  # the PostgreSQL database NocoDB uses
+
+    def __post_init__(self) -> None:
+        if self.db not in DATABASES:
+            raise ConfigError(f"unknown database {self.db!r} for the local stack; use one of {', '.join(DATABASES)}")
 
     @classmethod
     def default(cls) -> LocalStack:
@@ -36,7 +47,14 @@ class LocalStack:
         return cls(
             data_dir=Path(os.environ.get("ACTOPS_DATA") or root / ".actops"),
             port=int(os.environ.get("ACTOPS_NOCODB_PORT", "8080")),
+            db=os.environ.get("ACTOPS_DB") or "sqlite",
+            database=os.environ.get("ACTOPS_PG_DATABASE") or "nc",
         )
+
+    @property
+    def pg(self) -> PgCluster | None:
+        """The stack's PostgreSQL cluster (``<data_dir>/pg``), or None on SQLite."""
+        return PgCluster(self.data_dir / "pg") if self.db == "pg" else None
 
     @property
     def url(self) -> str:
@@ -94,9 +112,13 @@ class LocalStack:
             NC_ADMIN_PASSWORD=self._password(),
             NODE_ENV="production",
         )
-        # An NC_DB given by the user (e.g. PostgreSQL) wins; otherwise NocoDB keeps its
-        # SQLite file in its working directory, which is data_dir.
-        log(f"starting NocoDB on {self.url} (data in {self.data_dir})")
+        # On PostgreSQL: our own cluster. Otherwise an NC_DB given by the user (e.g. an external
+        # PostgreSQL) wins, or NocoDB keeps its SQLite file in its working directory, data_dir.
+        if self.pg is not None:
+            self.pg.start(log=log)
+            self.pg.create_database(self.database)
+            env["NC_DB"] = self.pg.nc_db(self.database)
+        log(f"starting NocoDB on {self.url} (data in {self.data_dir}, {self.db})")
         with self.log_file.open("ab") as out:
             proc = subprocess.Popen(
                 [str(nocodb_install.node_bin()), str(install / "main.js")],
@@ -114,6 +136,14 @@ class LocalStack:
         raise ConfigError(f"NocoDB did not answer within {timeout:.0f}s; see {self.log_file}")
 
     def stop(self) -> bool:
+        """Stop NocoDB (and then its PostgreSQL); say whether anything was running."""
+        stopped = self._stop_nocodb()
+        cluster = PgCluster(self.data_dir / "pg")  # also when started with another ACTOPS_DB
+        if cluster.initialized():
+            stopped = cluster.stop() or stopped
+        return stopped
+
+    def _stop_nocodb(self) -> bool:
         pid = self.pid()
         if pid is None:
             return False

@@ -155,3 +155,28 @@ def test_parameters_that_admit_no_sample_are_said_on_the_cycle(store):
     assert any(i.table == "审计周期" and "无法确定样本量" in i.reason for i in result.plan.issues)
     assert rows(store, "audit_cycles")["2026-Q3"]["status"] == "待抽样"
     assert not rows(store, "audit_samples")
+
+
+def test_the_steps_are_read_in_pages_not_fifty_requests_a_call(store, monkeypatch):
+    """bench/audit.py: 30,000 requests cost 600 ``in`` lookups of their steps (each a scan of
+    the steps table); every step of every request is needed, so the table is read in pages."""
+    from actops.jobs.audit import job
+
+    store.table("approval_requests").create([
+        {"code": f"AP-X{i:03d}", "kind": "采购", "title": "无步骤", "applicant": "E04", "amount": 10,
+         "status": "已驳回", "submitted_at": at(1)} for i in range(150)])  # 235 requests: 5 lookups before
+    store.table("approval_steps").create([{"code": "ORPHAN-S1", "request": "AP-GONE", "seq": 1, "role": "财务"}])
+    steps_id = store.table("approval_steps").table.id
+    reads = []
+    real = store.api.request
+
+    def spy(method, path, **kw):
+        if method == "GET" and path == f"/api/v2/tables/{steps_id}/records":
+            reads.append(kw.get("params"))
+        return real(method, path, **kw)
+
+    monkeypatch.setattr(store.api, "request", spy)
+    inp = job.load(store, runner.RunContext("r", NOW))
+    assert len(reads) == 1  # 244 steps: one page
+    assert sorted(inp.src.steps) == sorted(f"AP-{i:03d}" for i in range(80)) + ["AP-BIG"]
+    assert [s.seq for s in inp.src.steps["AP-BIG"]] == [1, 2] and "AP-GONE" not in inp.src.steps
