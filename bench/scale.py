@@ -1,11 +1,12 @@
 """A million rows (issue 12, part 4): escalations over 1,000,000 action items on PostgreSQL.
 
-    ACTOPS_DB=pg .venv/bin/python bench/scale.py [--rows 1000000] [--open 50000] [--people 2000]
+    ACTOPS_DB=pg .venv/bin/python bench/scale.py [--rows 1000000] [--open N] [--late-every 10] [--people 2000]
 
-待办事项 gets ``--rows`` rows, of which ``--open`` are open (未开始/进行中; one in ten overdue at
-NOW) and the rest closed (已完成, a few 已取消), owned by ``--people`` employees. Settings,
-calendar, departments and employees go through the API; the action items are loaded by
-bench/pgload.py (COPY) in a child process.
+待办事项 gets ``--rows`` rows, of which ``--open`` are open (未开始/进行中; 5 % of the rows
+unless told; one in ``--late-every`` overdue at NOW) and the rest closed (已完成, a few 已取消),
+owned by ``--people`` employees. The calendar, departments and employees go through the API
+(settings keep their defaults); the action items are loaded by bench/pgload.py (COPY) in a
+child process.
 
 Escalations is run five times, each in its own process (so the peak RSS is the job's): first
 (full read), second (its own writes read back), idle, one edit (one open item's due date
@@ -142,12 +143,12 @@ def one_edit(prefix: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--open", type=int, default=50_000)
+    ap.add_argument("--open", type=int, default=None, help="open items (default: 5 %% of the rows)")
     ap.add_argument("--people", type=int, default=2000)
     ap.add_argument("--late-every", type=int, default=10, help="one open item in N is overdue")
     ap.add_argument("--keep", action="store_true", help="keep the bench bases (to look at them)")
     args = ap.parse_args()
-    n_open = min(args.open, args.rows)
+    n_open = min(args.rows // 20 if args.open is None else args.open, args.rows)
     store = bench_store("scale", TABLES)
     catcher = MailCatcher().start()
     try:
