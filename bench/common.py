@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from actops import config
-from actops.nocodb import Api
+from actops.nocodb import Api, where_and
 from actops.schema import load_schema
 from actops.schema.sync import apply
 from actops.store import BoundTable, Store
@@ -72,6 +72,29 @@ def in_child(fn: Callable[..., Any], *args: Any) -> float:
     return time.perf_counter() - t0
 
 
+def child_result(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """``fn(*args)`` in a forked process, so its peak RSS is its own: (what it returned, which
+    must pickle; its process's peak RSS in MB). Exits when the child fails."""
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+
+    def target() -> None:
+        out = fn(*args)
+        send.send((out, peak_rss_mb()))
+
+    proc = ctx.Process(target=target)
+    proc.start()
+    send.close()  # ours: without it a child that dies leaves recv() waiting forever
+    try:
+        got = recv.recv()
+    except EOFError:
+        got = None
+    proc.join()
+    if proc.exitcode != 0 or got is None:
+        raise SystemExit(f"{fn.__name__} failed in its process (exit code {proc.exitcode})")
+    return got
+
+
 def drop_bases(store: Store) -> None:
     """Delete every base the bench made (their titles start with its prefix)."""
     for b in store.api.bases():
@@ -86,11 +109,11 @@ def store_columns(bound: BoundTable) -> list[str]:
     return ["Id", *bound._request_titles(None)]
 
 
-def raw_pages(http: httpx.Client, tid: str, fields: Sequence[str] | None = None) -> int:
-    """Read a whole table in keyset pages of 1,000; the number of rows."""
+def raw_pages(http: httpx.Client, tid: str, fields: Sequence[str] | None = None, where: str | None = None) -> int:
+    """Read a whole table (or the rows ``where`` picks) in keyset pages of 1,000; the number of rows."""
     last, total = 0, 0
     while True:
-        params: dict[str, Any] = {"limit": 1000, "sort": "Id", "where": f"(Id,gt,{last})"}
+        params: dict[str, Any] = {"limit": 1000, "sort": "Id", "where": where_and(f"(Id,gt,{last})", where)}
         if fields is not None:
             params["fields"] = ",".join(fields)
         page = http.get(f"/api/v2/tables/{tid}/records", params=params).json()["list"]
