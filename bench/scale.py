@@ -164,7 +164,7 @@ def main() -> None:
         want = pages(n_open_now) + sum(pages(store.table(t).table.count()) for t in WHOLE)
         print(f"raw paged read of the open set + {', '.join(WHOLE)}: {raw:.1f}s (best of two), {want} pages", flush=True)
         runs = [("first", None, None), ("second", None, None), ("idle", None, None),
-                ("one edit", one_edit, None), ("full", None, {"bench": "full"})]
+                ("one edit", one_edit, None), ("full", None, {"full": True})]
         table = []
         for label, edit, params in runs:
             if edit is not None:
