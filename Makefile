@@ -74,6 +74,8 @@ PG_TESTS := tests/integration/test_pg_backup.py \
 	tests/integration/test_manager_views.py \
 	tests/integration/test_intake.py \
 	tests/integration/test_approvals.py \
+	tests/integration/test_escalation_changes.py \
+	tests/integration/test_prefect_server.py \
 	tests/integration/test_escalations.py::test_bad_rows_are_reported_on_the_row_and_the_rest_is_sent
 
 test: nocodb chromium postgres
