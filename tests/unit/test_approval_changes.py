@@ -214,6 +214,16 @@ def test_a_deleted_decision_makes_a_full_read_that_finds_the_broken_chain(monkey
     assert read(changes) == "changes"
 
 
+@pytest.mark.req("OPS-3", "APR-3", "SEC-4")
+def test_a_decision_moved_to_another_request_makes_a_full_read_that_finds_both_chains_broken(monkeypatch):
+    changes, full = twins(monkeypatch)
+    d = row(changes.store, "approval_decisions", "AP-1-S1-D")
+    step(changes, full, 10, lambda s: s.table("approval_decisions").update([{"Id": d["Id"], "request": "AP-2"}]))
+    assert read(changes) == "full" and "moved" in changes.stats()["read_why"]
+    assert changes.stats()["chains_broken"] == 2  # AP-1 lost a row no other row names, AP-2 got one
+    assert "有记录被删除" in row(changes.store, "approval_requests", "AP-1")["data_issue"]
+
+
 @pytest.mark.req("OPS-3", "APR-1")
 def test_a_change_in_routes_reads_everything(monkeypatch):
     changes, full = twins(monkeypatch)

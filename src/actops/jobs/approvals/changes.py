@@ -28,7 +28,11 @@ run, with job options or ``--full``, every ``full_scan_hours`` (the safety net: 
 a grid does not move UpdatedAt, see STACK.md), and when requests, steps or decisions were
 deleted: a deleted decision leaves no row naming its request, and only the whole history finds
 the broken chain (SEC-4), a deleted step may be put back (a killed run's), a deleted request
-leaves its gated activity without its 立项.
+leaves its gated activity without its 立项. Likewise when a row is edited to name another
+request: a step whose code does not start with its request's, a sealed decision no longer in
+the chain of the request it names (no successor's 前序校验 is its hash, 记录校验 does not end
+with it) — the request it left is named by no row. Tampering beyond that (moving a whole
+history and rewriting 记录校验 to match) waits for the next full read (``full_scan_hours``).
 
 One staff edit therefore costs a few ``in`` reads besides the marks; an idle run none.
 """
@@ -146,18 +150,43 @@ def _read_in(bound: Any, name: str, values: Iterable[Any], where: Expr | None = 
     return sorted(recs.values(), key=lambda x: x.Id), probs
 
 
-def _changed(store: Any, since: Any, table: str, key: str) -> tuple[set[str], Expr | None]:
+def _changed(store: Any, since: Any, table: str, key: str,
+             more: tuple[str, ...] = ()) -> tuple[set[str], Expr | None, list[dict[str, Any]]]:
     """The ``key`` values of ``table``'s rows inserted or edited since the marks (raw: a row
-    that fails validation still names its request) and the filter that found them; a delete
-    makes the run read everything."""
+    that fails validation still names its request), the filter that found them and the rows
+    edited, not inserted (``key`` and ``more`` by field name); a delete makes the run read
+    everything."""
     if not since.changed(table):
-        return set(), None
+        return set(), None, []
     bound = store.table(table)
     where = since.where(table)
-    rows = bound.table.all(bound.where(where), ["Id", bound.title(key)])
+    names = (key, *more)
+    rows = bound.table.all(bound.where(where), ["Id", *(bound.title(n) for n in names)])
     if since.deleted(table, sum(since.is_new(table, r["Id"]) for r in rows)):
         raise ReadAll(f"rows of {bound.spec.zh} were deleted")
-    return {str(r[bound.title(key)]) for r in rows if r.get(bound.title(key))}, where
+    edited = [{"Id": r["Id"], **{n: r.get(bound.title(n)) for n in names}} for r in rows
+              if not since.is_new(table, r["Id"])]
+    return {str(r[bound.title(key)]) for r in rows if r.get(bound.title(key))}, where, edited
+
+
+def _moved_steps(edited: list[dict[str, Any]]) -> None:
+    """A step edited to name another request (its code starts with its request's): the one it
+    left is not named by any row, so the run reads everything."""
+    if any(not str(r.get("code") or "").startswith(f"{r.get('request') or ''}-") for r in edited):
+        raise ReadAll("a step names another request than its code says")
+
+
+def _moved_decisions(edited: list[dict[str, Any]], decisions: list[Record], requests: list[Record]) -> None:
+    """A sealed decision edited (SEC-4) is found in the request it names; if it was moved from
+    another request, that one's chain is broken too and no row names it. A row still in its
+    chain has a successor whose 前序校验 is its hash, or is the one 记录校验 ends with; a row that
+    is in neither (or was unsealed, or names no request) makes the run read everything."""
+    nxt = {d.prev_hash for d in decisions if d.prev_hash}
+    heads = {str(r.history_check or "").rpartition(":")[2] for r in requests}
+    for r in edited:
+        h = r.get("hash")
+        if not h or not r.get("request") or (h not in nxt and h not in heads):
+            raise ReadAll("a sealed decision was unsealed or may have been moved from another request")
 
 
 def load_changes(store: Any, ctx: RunContext, *, requests: str, steps: str, decisions: str,
@@ -167,12 +196,13 @@ def load_changes(store: Any, ctx: RunContext, *, requests: str, steps: str, deci
     since = ctx.since
     assert since is not None
     codes: set[str] = set()
-    got, req_where = _changed(store, since, requests, "code")
+    got, req_where, _ = _changed(store, since, requests, "code")
     codes |= got
     gate_codes = set(got)  # statuses that may have moved (a run's own outcome is read back next run)
-    got, _ = _changed(store, since, steps, "request")  # steps are read for open requests only, as in a full read
-    codes |= got
-    got, dec_where = _changed(store, since, decisions, "request")
+    got, _, edited_steps = _changed(store, since, steps, "request", ("code",))
+    _moved_steps(edited_steps)
+    codes |= got  # (steps are read for the open requests only, as in a full read)
+    got, dec_where, edited_decisions = _changed(store, since, decisions, "request", ("hash",))
     codes |= got
     issues: list[Issue] = []
     acts = store.table("activities")
@@ -201,6 +231,7 @@ def load_changes(store: Any, ctx: RunContext, *, requests: str, steps: str, deci
     dec_recs, probs = (_read_in(store.table(decisions), "request", codes, also=dec_where)
                        if codes or dec_where else ([], []))
     issues += probs
+    _moved_decisions(edited_decisions, dec_recs, reqs)
     return Changes(reqs, step_recs, dec_recs, new_applying, sorted(gated_rows.values(), key=lambda a: a.Id),
                    dedupe_issues(issues))
 
