@@ -55,8 +55,12 @@ JOBS: tuple[JobEntry, ...] = (
             "Approvals (APR-1..5, ACT-2, PLN-1, SEC-4): every 10 minutes (and at once when a "
             "webhook from automations/ wakes it), requests in 审批中 are routed into ordered steps, "
             "decisions from the grid (approver's own account only) or the signed link move them on, "
-            "the applicant is told the outcome, and every decision history is checked and sealed."
+            "the applicant is told the outcome, and every decision history is checked and sealed. "
+            "After a first full read a run reads only the requests that rows changed since the last "
+            "run name, and everything every full_scan_hours or after a delete."
         ),
+        options=(JobOption("full", "Read every request and decision now, not only what changed since the last run.",
+                           flag=True),),
     ),
     JobEntry(
         name="watch",

@@ -86,6 +86,7 @@ def test_a_purchase_runs_through_its_route_and_a_rerun_changes_nothing(world):
 
     # Someone edits a sealed decision in the grid: reported on the row and flagged for audit.
     d = ds[1]
+    clock["now"] += timedelta(minutes=1)  # later than the last run's marks, as any edit on a server is (OPS-3)
     store.table("approval_decisions").update([{"Id": d.Id, "comment": "其实不同意"}])
     run(store, clock)
     req = rows(store, "approval_requests")["AP-9"]

@@ -9,16 +9,28 @@ Each run (woken by a webhook at once, or by its schedule):
   grid decisions checked against the editor's account, the next step opened, the outcome
   written and told; an approved 计划调整 changes its plan task (PLN-1);
 * every request's decision history is checked and new decisions are sealed (:mod:`.history`).
+
+"Every" is every request a run reads: after a first full read, only the requests that changed
+rows name, with their steps and decisions (OPS-3, :mod:`.changes`, which says why that is
+enough); everything on a first run, with ``--full``, after a delete, when routes, settings or
+org change, and every ``full_scan_hours``. ``requests_open`` counts the open requests read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 from actops.jobs.approvals import history
+from actops.jobs.approvals.changes import (
+    ReadAll,
+    Scope,
+    context_fingerprint,
+    load_changes,
+    why_full,
+)
 from actops.jobs.approvals.flow import (
     APPROVED,
     IN_APPROVAL,
@@ -46,6 +58,8 @@ NEEDS_INITIATION = ("执行", "结项验收", "归档")
 APPLYING = "立项申请"
 AUDIT_TAMPERED = "审批记录被改动或删除（SEC-4）：须纳入审计抽样"
 IN_CHUNK = 50
+APPLYING_FILTER = (F("stage") == APPLYING) & F("initiation_request").is_blank() & F("code").not_blank()
+GATED_FILTER = F("stage").any_of(NEEDS_INITIATION)
 
 
 @dataclass
@@ -63,6 +77,7 @@ class Inputs:
     rows: RowLinks | None = None
     issues: list[Issue] = field(default_factory=list)
     zh: dict[str, str] = field(default_factory=dict)  # table name → zh title
+    scope: Scope = field(default_factory=Scope)  # what was read: everything, or changes (OPS-3)
 
 
 def _open(req: Any) -> bool:
@@ -70,37 +85,68 @@ def _open(req: Any) -> bool:
 
 
 def load(store: Any, ctx: RunContext) -> Inputs:
-    from actops.kernel.links import decision_links_from_env, row_links
-
+    """Routes, settings, calendar and org, then the requests with their steps and decisions:
+    all of them (a first run, ``--full`` or other options, every ``full_scan_hours``, after a
+    delete, or when what the rules take from routes, settings, calendar or org changed),
+    otherwise only the requests changes name (OPS-3, :mod:`~actops.jobs.approvals.changes`)."""
     snap = load_snapshot(store, ctx.now)
     route_recs, issues = store.table("approval_routes").read()
     routes, route_issues = parse_routes(route_recs, store.table("approval_routes").spec.zh)
+    issues += route_issues
+    context = context_fingerprint(snap, routes, route_issues)
+    why = why_full(ctx, snap.settings.full_scan_hours, context)
+    if why is None:
+        assert ctx.since is not None
+        try:
+            ch = load_changes(store, ctx, requests=REQUESTS, steps=STEPS, decisions=DECISIONS, is_open=_open,
+                              applying=APPLYING_FILTER, gated=GATED_FILTER,
+                              initiation_code=lambda a: _request_from(a, ctx.now).code)
+        except ReadAll as err:
+            why = str(err)
+        else:
+            scope = Scope(False, "only requests named by rows changed since the previous run",
+                          datetime.fromisoformat(ctx.since.previous_state["full_read_at"]), context)
+            return _inputs(store, ctx, snap, routes, ch.requests, ch.steps, ch.decisions, ch.applying, ch.gated,
+                           issues + ch.issues, scope)
     requests, probs = store.table(REQUESTS).read()
-    issues += probs + route_issues
+    issues += probs
     open_codes = sorted({r.code for r in requests if r.code and _open(r)})
-    steps: dict[str, list[Any]] = {}
     st = store.table(STEPS)
+    steps: list[Any] = []
     for i in range(0, len(open_codes), IN_CHUNK):
         recs, probs = st.read(st.where(F("request").in_(open_codes[i:i + IN_CHUNK])))
         issues += probs
-        for s in recs:
-            steps.setdefault(s.request, []).append(s)
-    decisions: dict[str, list[Any]] = {}
-    recs, probs = store.table(DECISIONS).read()
+        steps += recs
+    decisions, probs = store.table(DECISIONS).read()
     issues += probs
-    for d in recs:
-        decisions.setdefault(d.request, []).append(d)
     acts = store.table("activities")
-    applying, probs = acts.read(acts.where((F("stage") == APPLYING) & F("initiation_request").is_blank()
-                                           & F("code").not_blank()))
+    applying, probs = acts.read(acts.where(APPLYING_FILTER))
     issues += probs
-    gated, probs = acts.read(acts.where(F("stage").any_of(NEEDS_INITIATION)))
+    gated, probs = acts.read(acts.where(GATED_FILTER))
     issues += probs
+    return _inputs(store, ctx, snap, routes, requests, steps, decisions, applying, gated, issues,
+                   Scope(True, why or "", ctx.now, context))
+
+
+def _inputs(store: Any, ctx: RunContext, snap: Snapshot, routes: list[Route], requests: list[Any],
+            step_recs: list[Any], decision_recs: list[Any], applying: list[Any], gated: list[Any],
+            issues: list[Issue], scope: Scope) -> Inputs:
+    from actops.kernel.links import decision_links_from_env, row_links
+
+    steps: dict[str, list[Any]] = {}
+    for s in step_recs:
+        steps.setdefault(s.request, []).append(s)
+    decisions: dict[str, list[Any]] = {}
+    for d in decision_recs:
+        decisions.setdefault(d.request, []).append(d)
+    scope = replace(scope, rows_read={t: n for t, n in ((REQUESTS, len(requests)), (STEPS, len(step_recs)),
+                                                         (DECISIONS, len(decision_recs)),
+                                                         ("activities", len(applying) + len(gated))) if n})
     needs_tasks = any(r.kind == PLAN_CHANGE and _open(r) for r in requests)
     return Inputs(ctx.now, snap, routes, requests, steps, decisions, applying, gated,
                   plan_tasks=store.key_ids("plan_tasks") if needs_tasks else {},
                   decide=decision_links_from_env(datetime.now(TZ)), rows=row_links(store, [REQUESTS]), issues=issues,
-                  zh={n: store.table(n).spec.zh for n in (REQUESTS, STEPS, DECISIONS, "activities")})
+                  zh={n: store.table(n).spec.zh for n in (REQUESTS, STEPS, DECISIONS, "activities")}, scope=scope)
 
 
 def _rules(inp: Inputs) -> Rules:
@@ -154,7 +200,9 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
                    STEPS: [s.Id for ss in inp.steps.values() for s in ss],
                    DECISIONS: [d.Id for dd in inp.decisions.values() for d in dd],
                    "activities": [a.Id for a in inp.gated], **inp.snap.checked}
-    out.stats = stats
+    out.stats = {**stats, "read": "full" if inp.scope.full else "changes", "read_why": inp.scope.why,
+                 "rows_read": dict(inp.scope.rows_read)}
+    out.state = inp.scope.state()
     return out
 
 

@@ -1,0 +1,239 @@
+"""Reading only what changed (OPS-3): after a first full read, an approvals run reads the
+requests an insert or an edit touched, not every request and every decision.
+
+What can give a request something to do, or change what is said about it:
+
+* the request itself inserted or edited (routed, 特批 ticked, a 计划调整 completed);
+* one of its steps inserted or edited (a grid decision, a 代理审批人, a step a killed run left);
+* one of its decisions inserted or edited (the link page's decision, a sealed row tampered with);
+* an activity inserted or edited: in 立项申请 it becomes its 立项 request; past 客户确认 its
+  gate (ACT-2) is judged against its 立项 request's status, so the request it names is read;
+  a request inserted or edited (its status may have moved; a run's own outcome is read back by
+  the next run) is judged again for the gated activities that name it
+  (``initiation_request in …``).
+
+The run reads those requests (``code in …``, 50 a call), the steps of the open ones and the
+decisions of all of them, the way a full read sees them.
+
+Why not every open request (``_open``) on every run: nothing in :func:`~.job.plan` moves with
+time alone. ``advance`` opens a step (and takes its due time from ``now``) only when a decision
+or an edit arrives; who is on leave counts only at that moment; chasing a step that waits too
+long is the escalations job's work, not this one's; the history check and the gate compare
+stored values. So a request nobody touched since a run that read it is planned the same way
+again: no write, no message, the same notes (left on its rows). What the rules take from the
+routes, settings, calendar, employees and departments can change that answer without an edit
+to the request (an applicant made active again can be routed, a new director's 特批 counts):
+when it changes (:func:`context_fingerprint`), the run reads everything. So it does on a first
+run, with job options or ``--full``, every ``full_scan_hours`` (the safety net: a link picked in
+a grid does not move UpdatedAt, see STACK.md), and when requests, steps or decisions were
+deleted: a deleted decision leaves no row naming its request, and only the whole history finds
+the broken chain (SEC-4), a deleted step may be put back (a killed run's), a deleted request
+leaves its gated activity without its 立项. Likewise when a row is edited to name another
+request: a step whose code does not start with its request's, a sealed decision no longer in
+the chain of the request it names (no successor's 前序校验 is its hash, 记录校验 does not end
+with it) — the request it left is named by no row. Tampering beyond that (moving a whole
+history and rewriting 记录校验 to match) waits for the next full read (``full_scan_hours``).
+
+One staff edit therefore costs a few ``in`` reads besides the marks; an idle run none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from actops.kernel.runner import RunContext
+from actops.kernel.snapshot import Snapshot
+from actops.nocodb import F
+from actops.nocodb.where import Expr
+from actops.records import Issue, Record, dedupe_issues
+
+IN_CHUNK = 50  # values per ``in`` filter: keeps the URL short
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a run read: everything, or the requests changes named (OPS-3)."""
+
+    full: bool = True
+    why: str = ""
+    full_read_at: datetime | None = None  # the last run that read everything (this one, when full)
+    context: str = ""  # :func:`context_fingerprint` of this run
+    rows_read: dict[str, int] = field(default_factory=dict)
+
+    def state(self) -> dict[str, Any]:
+        """What the next run needs to read only changes (``Plan.state``)."""
+        return {"full_read_at": self.full_read_at.isoformat() if self.full_read_at else None,
+                "context": self.context}
+
+
+def context_fingerprint(base: Snapshot, routes: Iterable[Any], route_issues: Iterable[Issue]) -> str:
+    """A digest of what the rules take from routes, settings, calendar and org: equal digests,
+    equal routing, deadlines, deputies and accounts."""
+    org = base.org
+    parts = [
+        [repr(r) for r in routes], sorted(repr(i) for i in route_issues),
+        repr(base.settings),
+        sorted((d.isoformat(), w) for d, w in base.calendar.days.items()),
+        [repr(org.people[c]) for c in sorted(org.people)],
+        sorted(org.dept_heads.items()), org.general_manager, sorted(org.ambiguous),
+        sorted((d.code or "", d.name or "") for d in base.departments),
+        sorted((e.code or "", bool(e.active), str(e.email or ""), str(e.on_leave_until or ""), e.deputy or "")
+               for e in base.employees),
+    ]
+    return hashlib.sha1(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def why_full(ctx: RunContext, full_scan_hours: int, context: str) -> str | None:
+    """Why this run must read everything, or None: reading changes is enough (deletes are
+    found later, by :func:`load_changes`)."""
+    since = ctx.since
+    if ctx.params.get("full"):
+        return "a full read was asked for (--full)"
+    if since is None:
+        return "no previous finished run to compare with (or options given)"
+    state = since.previous_state
+    try:
+        last_full = datetime.fromisoformat(state["full_read_at"])
+    except (KeyError, TypeError, ValueError):
+        return "the previous run kept no state for reading changes"
+    age = ctx.now - last_full
+    if not timedelta(0) <= age < timedelta(hours=full_scan_hours):
+        return f"the last full read ({last_full.isoformat()}) is {full_scan_hours} hours old or more (full_scan_hours)"
+    if state.get("context") != context:
+        return "routes, settings, the calendar, employees or departments changed"
+    return None
+
+
+@dataclass
+class Changes:
+    requests: list[Record]
+    steps: list[Record]  # of the open requests read
+    decisions: list[Record]  # of every request read
+    applying: list[Record]
+    gated: list[Record]
+    issues: list[Issue]
+
+
+class ReadAll(Exception):
+    """Reading changes cannot be trusted here: the run reads everything (the reason)."""
+
+
+def _chunks(values: Iterable[Any], n: int = IN_CHUNK) -> list[list[str]]:
+    vals = sorted({str(v) for v in values if v not in (None, "")})
+    return [vals[i:i + n] for i in range(0, len(vals), n)]
+
+
+def _read_in(bound: Any, name: str, values: Iterable[Any], where: Expr | None = None,
+             also: Expr | None = None) -> tuple[list[Record], list[Issue]]:
+    """Validated rows whose ``name`` is one of ``values`` (and ``where``), 50 values a call,
+    plus the rows ``also`` matches (read with the first call); each row once. A value that
+    cannot travel in an ``in`` filter (a comma) makes the run read everything."""
+    calls: list[Expr] = []
+    for chunk in _chunks(values):
+        try:
+            calls.append(F(name).in_(chunk))
+        except ValueError as err:
+            raise ReadAll(f"a {name} value cannot be filtered on ({err})") from err
+    if also is not None:
+        calls[0:1] = [calls[0] | also] if calls else [also]
+    recs: dict[int, Record] = {}
+    probs: list[Issue] = []
+    for cond in calls:
+        r, p = bound.read(bound.where(cond & where if where is not None else cond))
+        recs.update({x.Id: x for x in r})
+        probs += p
+    return sorted(recs.values(), key=lambda x: x.Id), probs
+
+
+def _changed(store: Any, since: Any, table: str, key: str,
+             more: tuple[str, ...] = ()) -> tuple[set[str], Expr | None, list[dict[str, Any]]]:
+    """The ``key`` values of ``table``'s rows inserted or edited since the marks (raw: a row
+    that fails validation still names its request), the filter that found them and the rows
+    edited, not inserted (``key`` and ``more`` by field name); a delete makes the run read
+    everything."""
+    if not since.changed(table):
+        return set(), None, []
+    bound = store.table(table)
+    where = since.where(table)
+    names = (key, *more)
+    rows = bound.table.all(bound.where(where), ["Id", *(bound.title(n) for n in names)])
+    if since.deleted(table, sum(since.is_new(table, r["Id"]) for r in rows)):
+        raise ReadAll(f"rows of {bound.spec.zh} were deleted")
+    edited = [{"Id": r["Id"], **{n: r.get(bound.title(n)) for n in names}} for r in rows
+              if not since.is_new(table, r["Id"])]
+    return {str(r[bound.title(key)]) for r in rows if r.get(bound.title(key))}, where, edited
+
+
+def _moved_steps(edited: list[dict[str, Any]]) -> None:
+    """A step edited to name another request (its code starts with its request's): the one it
+    left is not named by any row, so the run reads everything."""
+    if any(not str(r.get("code") or "").startswith(f"{r.get('request') or ''}-") for r in edited):
+        raise ReadAll("a step names another request than its code says")
+
+
+def _moved_decisions(edited: list[dict[str, Any]], decisions: list[Record], requests: list[Record]) -> None:
+    """A sealed decision edited (SEC-4) is found in the request it names; if it was moved from
+    another request, that one's chain is broken too and no row names it. A row still in its
+    chain has a successor whose 前序校验 is its hash, or is the one 记录校验 ends with; a row that
+    is in neither (or was unsealed, or names no request) makes the run read everything."""
+    nxt = {d.prev_hash for d in decisions if d.prev_hash}
+    heads = {str(r.history_check or "").rpartition(":")[2] for r in requests}
+    for r in edited:
+        h = r.get("hash")
+        if not h or not r.get("request") or (h not in nxt and h not in heads):
+            raise ReadAll("a sealed decision was unsealed or may have been moved from another request")
+
+
+def load_changes(store: Any, ctx: RunContext, *, requests: str, steps: str, decisions: str,
+                 is_open: Any, applying: Expr, gated: Expr, initiation_code: Any) -> Changes:
+    """The rows of the requests changes name (see the module docstring); :class:`ReadAll`
+    when only a full read will do."""
+    since = ctx.since
+    assert since is not None
+    codes: set[str] = set()
+    got, req_where, _ = _changed(store, since, requests, "code")
+    codes |= got
+    gate_codes = set(got)  # statuses that may have moved (a run's own outcome is read back next run)
+    got, _, edited_steps = _changed(store, since, steps, "request", ("code",))
+    _moved_steps(edited_steps)
+    codes |= got  # (steps are read for the open requests only, as in a full read)
+    got, dec_where, edited_decisions = _changed(store, since, decisions, "request", ("hash",))
+    codes |= got
+    issues: list[Issue] = []
+    acts = store.table("activities")
+    new_applying: list[Record] = []
+    gated_rows: dict[int, Record] = {}
+    if since.changed("activities"):
+        moved = since.where("activities")
+        new_applying, probs = acts.read(acts.where(applying & moved))
+        issues += probs
+        codes |= {initiation_code(a) for a in new_applying}
+        gate_codes |= {initiation_code(a) for a in new_applying}
+        recs, probs = acts.read(acts.where(gated & moved))
+        issues += probs
+        gated_rows.update({a.Id: a for a in recs})
+        codes |= {a.initiation_request for a in recs if a.initiation_request}
+    if gate_codes:  # a request whose status moved (or was made) is judged again for the gates naming it
+        recs, probs = _read_in(acts, "initiation_request", gate_codes, gated)
+        issues += probs
+        gated_rows.update({a.Id: a for a in recs})
+    reqs, probs = _read_in(store.table(requests), "code", codes, also=req_where) if codes or req_where else ([], [])
+    issues += probs
+    codes |= {r.code for r in reqs if r.code}
+    open_codes = {r.code for r in reqs if r.code and is_open(r)}
+    step_recs, probs = _read_in(store.table(steps), "request", open_codes) if open_codes else ([], [])
+    issues += probs
+    dec_recs, probs = (_read_in(store.table(decisions), "request", codes, also=dec_where)
+                       if codes or dec_where else ([], []))
+    issues += probs
+    _moved_decisions(edited_decisions, dec_recs, reqs)
+    return Changes(reqs, step_recs, dec_recs, new_applying, sorted(gated_rows.values(), key=lambda a: a.Id),
+                   dedupe_issues(issues))
+
+
+__all__ = ["Changes", "ReadAll", "Scope", "context_fingerprint", "load_changes", "why_full"]
