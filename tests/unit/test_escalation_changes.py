@@ -93,6 +93,14 @@ def build(store: Store) -> None:
 
 def twins(monkeypatch) -> tuple[World, World]:
     """Two identical companies, one run of each read everything at T0 and the next settled."""
+    import actops.jobs.escalations.job as job_module
+
+    class Wall(datetime):  # the 我的待办 links are signed at the wall clock: the same second in both
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 11, 4, 10, tzinfo=TZ)
+
+    monkeypatch.setattr(job_module, "datetime", Wall)
     clock = {"now": T0}
     worlds = []
     for always_full in (False, True):
