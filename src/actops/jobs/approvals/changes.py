@@ -43,9 +43,10 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from actops.kernel import full_read
 from actops.kernel.runner import RunContext
 from actops.kernel.snapshot import Snapshot
 from actops.nocodb import F
@@ -91,22 +92,8 @@ def context_fingerprint(base: Snapshot, routes: Iterable[Any], route_issues: Ite
 def why_full(ctx: RunContext, full_scan_hours: int, context: str) -> str | None:
     """Why this run must read everything, or None: reading changes is enough (deletes are
     found later, by :func:`load_changes`)."""
-    since = ctx.since
-    if ctx.params.get("full"):
-        return "a full read was asked for (--full)"
-    if since is None:
-        return "no previous finished run to compare with (or options given)"
-    state = since.previous_state
-    try:
-        last_full = datetime.fromisoformat(state["full_read_at"])
-    except (KeyError, TypeError, ValueError):
-        return "the previous run kept no state for reading changes"
-    age = ctx.now - last_full
-    if not timedelta(0) <= age < timedelta(hours=full_scan_hours):
-        return f"the last full read ({last_full.isoformat()}) is {full_scan_hours} hours old or more (full_scan_hours)"
-    if state.get("context") != context:
-        return "routes, settings, the calendar, employees or departments changed"
-    return None
+    return full_read.why_full(ctx, full_scan_hours, context,
+                              "routes, settings, the calendar, employees or departments")
 
 
 @dataclass

@@ -30,10 +30,11 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from actops.jobs.escalations.sources import CYCLES, SOURCES, Source, open_filter
+from actops.kernel import full_read
 from actops.kernel.runner import RunContext
 from actops.kernel.snapshot import Snapshot
 from actops.messaging.outbox import PENDING, item_refs
@@ -83,25 +84,12 @@ def context_fingerprint(base: Snapshot, cycles: Mapping[str, Record]) -> str:
 
 def why_full(ctx: RunContext, full_scan_hours: int, context: str) -> str | None:
     """Why this run must read everything, or None: reading changes is enough."""
-    since = ctx.since
-    if ctx.params.get("full"):
-        return "a full read was asked for (--full)"
-    if since is None:
-        return "no previous finished run to compare with (or options given)"
-    state = since.previous_state
-    try:
-        last_full = datetime.fromisoformat(state["full_read_at"])
-        dict(state["due_by_table"])
-    except (KeyError, TypeError, ValueError):
-        return "the previous run kept no state for reading changes"
-    age = ctx.now - last_full
-    if not timedelta(0) <= age < timedelta(hours=full_scan_hours):
-        return f"the last full read ({last_full.isoformat()}) is {full_scan_hours} hours old or more (full_scan_hours)"
-    if state.get("context") != context:
-        return "settings, the calendar, employees, departments or open self-evaluation cycles changed"
-    if any(s.table not in state["due_by_table"] for s in SOURCES):
+    why = full_read.why_full(ctx, full_scan_hours, context,
+                             "settings, the calendar, employees, departments or open self-evaluation cycles",
+                             state_maps=["due_by_table"])
+    if why is None and any(s.table not in ctx.since.previous_state["due_by_table"] for s in SOURCES):
         return "a table to chase was not read before"
-    return None
+    return why
 
 
 @dataclass
