@@ -112,6 +112,12 @@ def recheck(f: RecheckFacts) -> list[Check]:
             Check("remedy_effective", "整改措施有效、问题未再发生", None)]
 
 
+def unreadable(table_zh: str) -> list[Check]:
+    """A drawn item whose row no longer reads whole (a value in it is wrong, or it was deleted)."""
+    return [Check("row_readable", f"系统未能预检：该事项在「{table_zh}」中的行有数据问题或已删除"
+                                  "（见该行「数据问题」），请直接核对原始记录", None)]
+
+
 def render(checks: Sequence[Check]) -> str:
     """The checklist as lines for 检查记录, one per check."""
     return "\n".join(f"{MARK[c.value]}｜{c.zh}" for c in checks)

@@ -63,7 +63,7 @@ class Closing:
     issues: list[Issue] = field(default_factory=list)
 
 
-def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
+def chunks(values: Iterable[str]) -> Iterable[list[str]]:
     vs = sorted(set(values))
     for i in range(0, len(vs), IN_CHUNK):
         yield vs[i:i + IN_CHUNK]
@@ -72,7 +72,7 @@ def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
 def _read_in(store: Any, table: str, name: str, values: Iterable[str], out: Closing,
              fields: list[str] | None = None) -> list[Any]:
     t, got = store.table(table), []
-    for chunk in _chunks(values):
+    for chunk in chunks(values):
         recs, probs = t.read(t.where(F(name).in_(chunk)), fields=fields)
         got += recs
         out.issues += probs

@@ -40,7 +40,7 @@ RANDOM, MONETARY, WHY_EMERGENCY, WHY_LARGE, WHY_RECHECK, WHY_ALTERED = (
 NO_DEPARTMENT = "（未填部门）"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a million of them make a quarter's population (OPS-4)
 class Item:
     kind: str  # approval / expense / activity
     key: str

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from actops.jobs.approvals.routing import parse_routes
@@ -52,6 +52,7 @@ class Inputs:
     cycles: list[Any]
     seeds: dict[int, int]  # cycle Id → a fresh seed for a blank 随机种子
     src: population.Sources | None = None
+    draws: dict[int, draw.Draw | SizeError | AllocationError] = field(default_factory=dict)  # cycle Id →
     existing: dict[str, Any] = field(default_factory=dict)  # sample code → row, for the pending cycles
     issues: list[Issue] = field(default_factory=list)
     zh: dict[str, str] = field(default_factory=dict)
@@ -59,6 +60,11 @@ class Inputs:
 
 
 def load(store: Any, ctx: RunContext) -> Inputs:
+    """Cycles waiting for their draw: the quarter's population streams into a frame of small
+    items, the draw is made from it (pure and seeded, in load because what is read next depends
+    on it), then only the rows of the items drawn are read whole, by key (OPS-4: memory follows
+    the quarter and the sample, not the tables; steps, documents and budget lines are read for
+    the sample only)."""
     snap = load_snapshot(store, ctx.now)
     ct = store.table(CYCLES)
     found, issues = ct.read(ct.where(F("status").any_of((PENDING, *closing.OPEN))))
@@ -70,41 +76,84 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     inp.closing = closing.load(store, [c for c in found if c.status in closing.OPEN])
     if not cycles:
         return inp
-    requests, probs = store.table("approval_requests").read()
-    issues += probs
-    route_recs, probs = store.table("approval_routes").read()
-    issues += probs
-    routes, _ = parse_routes(route_recs)  # a broken route is the approvals job's to report
-    # The steps of every request read above: the table whole, in pages of 1,000 (by ``in``
-    # filters of 50 requests it took one call per 50 requests, each a scan of the table).
-    codes, steps = {r.code for r in requests if r.code}, {}
-    recs, probs = store.table("approval_steps").read()
-    issues += probs
-    for s in recs:
-        if s.request in codes:
-            steps.setdefault(s.request, []).append(s)
-    first, last = min(c.period_start for c in cycles), max(c.period_end for c in cycles)
-    et = store.table("expenses")
-    expenses, probs = et.read(et.where((F("spent_on") >= first) & (F("spent_on") <= last)))
-    issues += probs
-    activities, probs = store.table("activities").read()
-    issues += probs
-    docs, probs = store.table("documents").read()
-    issues += probs
-    lines, probs = store.table("budget_lines").read()
-    issues += probs
+    frame = _frame(store, cycles, snap, issues)
     ft = store.table("audit_findings")
     findings, probs = ft.read(ft.where(F("status").any_of(population.OPEN_FINDING)))
     issues += probs
-    all_cycles, _ = ct.read()  # the pending ones' issues came above
+    all_cycles, _ = ct.read(fields=["code", "period_end"])  # the pending ones' issues came above
+    ends = {c.code: c.period_end for c in all_cycles if c.code and c.period_end}
+    route_recs, probs = store.table("approval_routes").read()
+    issues += probs
+    routes, _ = parse_routes(route_recs)  # a broken route is the approvals job's to report
+    for cycle in cycles:
+        try:
+            inp.draws[cycle.Id] = draw.draw(
+                population.items(frame, cycle.period_start, cycle.period_end),
+                population.open_findings(findings, ends, snap.org, cycle.code, cycle.period_start),
+                _params(cycle, inp), _seed(cycle, inp))
+        except (SizeError, AllocationError) as exc:
+            inp.draws[cycle.Id] = exc
+    del frame
+    inp.src = _drawn_rows(store, inp, routes, findings, issues)
     samples, probs2 = store.table(SAMPLES).read(store.table(SAMPLES).where(F("cycle").in_([c.code for c in cycles])))
     issues += probs2
-    inp.src = population.Sources(requests, steps, routes, expenses, activities,
-                                 population.documents_by_activity(docs), {(b.activity, b.category) for b in lines},
-                                 findings, {c.code: c.period_end for c in all_cycles if c.code and c.period_end},
-                                 snap.org)
     inp.existing = {s.code: s for s in samples if s.code}
+    inp.issues = list(dict.fromkeys(issues))  # a row read by the frame and again as drawn is said once
     return inp
+
+
+def _frame(store: Any, cycles: list[Any], snap: Snapshot, issues: list[Issue]) -> population.Frame:
+    first, last = min(c.period_start for c in cycles), max(c.period_end for c in cycles)
+    frame = population.Frame(first, last, snap.org)
+    for recs, probs in store.table("activities").stream(fields=population.FRAME_FIELDS["activities"]):
+        frame.add_activities(recs)
+        issues += probs
+    rt = store.table("approval_requests")
+    # submitted_at is a moment; a day either side covers the quarter's Beijing days in any zone
+    near = rt.where(F("submitted_at").on_or_after(first - timedelta(days=1))
+                    & F("submitted_at").before(last + timedelta(days=2)))
+    for recs, probs in rt.stream(near, fields=population.FRAME_FIELDS["approval_requests"]):
+        frame.add_requests(recs)
+        issues += probs
+    et = store.table("expenses")
+    for recs, probs in et.stream(et.where((F("spent_on") >= first) & (F("spent_on") <= last)),
+                                 fields=population.FRAME_FIELDS["expenses"]):
+        frame.add_expenses(recs)
+        issues += probs
+    return frame
+
+
+def _drawn_rows(store: Any, inp: Inputs, routes: list[Any], findings: list[Any],
+                issues: list[Issue]) -> population.Sources:
+    """The whole rows of the items drawn and of what their checklists look at, by ``in`` lookups
+    on keys (a sample is hundreds of rows; the key column is what the lookups filter on, so the
+    links are not mapped: that would read every key of the linked tables)."""
+    keys = population.picked(p for d in inp.draws.values() if isinstance(d, draw.Draw) for p in d.picks)
+
+    def by(table: str, name: str, values: set[str]) -> list[Any]:
+        t, got = store.table(table), []
+        for chunk in closing.chunks(values):
+            recs, probs = t.read(t.where(F(name).in_(chunk)), links=False)
+            got += recs
+            issues.extend(probs)
+        return got
+
+    expenses = by("expenses", "code", keys.get("expense", set()))
+    activities = by("activities", "code", keys.get("activity", set()))
+    named = keys.get("approval", set()) | population.requests_named(expenses, activities)
+    requests = by("approval_requests", "code", named)
+    steps: dict[str, list[Any]] = {}
+    for s in by("approval_steps", "request", {r.code for r in requests if r.code}):
+        steps.setdefault(s.request, []).append(s)
+    docs = by("documents", "activity", {a.code for a in activities if a.code})
+    lines = by("budget_lines", "activity", {e.activity for e in expenses if e.activity})
+    return population.Sources(requests, steps, routes, expenses, activities,
+                              population.documents_by_activity(docs), {(b.activity, b.category) for b in lines},
+                              findings)
+
+
+def _seed(cycle: Any, inp: Inputs) -> int:
+    return int(cycle.seed) if cycle.seed is not None else inp.seeds[cycle.Id]
 
 
 def _params(cycle: Any, inp: Inputs) -> draw.Params:
@@ -124,15 +173,11 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
     out.warnings += inp.snap.warnings
     stats = {"cycles_drawn": 0, "always_included": 0, "sampled": 0, "rows_new": 0, "rows_stale": 0}
     for cycle in inp.cycles:
-        params = _params(cycle, inp)
-        seed = int(cycle.seed) if cycle.seed is not None else inp.seeds[cycle.Id]
-        assert inp.src is not None  # loaded whenever a cycle waits
-        try:
-            result = draw.draw(population.items(inp.src, cycle.period_start, cycle.period_end),
-                               population.open_findings(inp.src, cycle.code, cycle.period_start), params, seed)
-        except (SizeError, AllocationError) as exc:
+        params, seed = _params(cycle, inp), _seed(cycle, inp)
+        result = inp.draws[cycle.Id]  # drawn by load (pure, seeded)
+        if not isinstance(result, draw.Draw):
             out.issues.append(Issue(inp.zh[CYCLES], cycle.Id, "可容忍偏差率", cycle.tolerable_rate,
-                                    f"无法确定样本量：{exc}；请调整后保存（状态保持 待抽样）"))
+                                    f"无法确定样本量：{result}；请调整后保存（状态保持 待抽样）"))
             continue
         wanted = set()
         for pick in result.picks:
