@@ -73,8 +73,12 @@ JOBS: tuple[JobEntry, ...] = (
             "alerted once when a line reaches budget_warn_ratio and once at 100 %; the variance per "
             "category is written to a closing activity once; a risk reaching risk_warn_level warns "
             "its owner and their manager once per crossing, and every change is kept in 风险变更记录. "
-            "Messages planned in the quiet hours wait for their end."
+            "Messages planned in the quiet hours wait for their end. After a first full read a run "
+            "reads only the lines and expenses of the activities, and the risks, that rows changed "
+            "since the last run name, and everything every full_scan_hours or after a delete."
         ),
+        options=(JobOption("full", "Read every budget line, expense and risk now, not only what changed since "
+                                   "the last run.", flag=True),),
     ),
     JobEntry(
         name="escalations",

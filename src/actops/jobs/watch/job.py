@@ -1,8 +1,10 @@
 """预算与风险监控 (watch): budget lines kept current and alerted, risks warned and their
 history kept (FIN-1..3, RSK-1, RSK-2).
 
-Each run reads the budget lines, the expenses, the risks and their history, and plans with
-the pure rules of :mod:`.budget` and :mod:`.risks`:
+A run reads the budget lines, the expenses, the risks and their history — all of them on a
+first run and then every ``full_scan_hours``, otherwise only those that rows changed since the
+previous run name (OPS-3, :mod:`.changes`) — and plans with the pure rules of :mod:`.budget`
+and :mod:`.risks`:
 
 * 已用金额 and 预警 of every budget line, written when they changed; an alert to the activity
   owner and finance when a line rises to 预警 or 超支; at closing the variance per category
@@ -17,14 +19,16 @@ under 【预算与风险监控】 and skipped; the run goes on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from actops.jobs.watch import budget, messages, risks
+from actops.jobs.watch import budget, changes, messages, risks
 from actops.jobs.watch.budget import Finding
 from actops.jobs.watch.messages import Context
 from actops.kernel import contradictions
+from actops.kernel.changed_rows import ReadAll
+from actops.kernel.full_read import Scope
 from actops.kernel.links import RowLinks
 from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.kernel.snapshot import Snapshot, load_snapshot
@@ -51,9 +55,12 @@ class Inputs:
     issues: list[Issue] = field(default_factory=list)
     ambiguous_activities: set[str] = field(default_factory=set)
     rows: RowLinks | None = None
+    scope: Scope = field(default_factory=Scope)  # what was read: everything, or changes (OPS-3)
 
 
 def load(store: Any, ctx: RunContext) -> Inputs:
+    """The activities (a few columns, all of them), then the lines, expenses, risks and history:
+    all of them, or only those changes name (OPS-3, :mod:`.changes`)."""
     from actops.kernel.links import row_links
 
     snap = load_snapshot(store, ctx.now)
@@ -61,15 +68,32 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     act_rows = [r for r in acts.rows(fields=ACTIVITY_FIELDS) if r.get("code")]
     _, ambiguous = contradictions.duplicate_keys(acts.spec, act_rows)  # reported by `actops check`
     issues: list[Issue] = []
-    read = {}
-    for name, fields in ((LINES, None), (EXPENSES, None), (RISKS, None), (HISTORY, HISTORY_FIELDS)):
-        read[name], probs = store.table(name).read(fields=fields)
-        issues += probs
+    context = changes.context_fingerprint(snap)
+    why = changes.why_full(ctx, snap.settings.full_scan_hours, context)
+    read: dict[str, list[Any]] = {}
+    if why is None:
+        assert ctx.since is not None
+        try:
+            ch = changes.load_changes(store, ctx, lines=LINES, expenses=EXPENSES, activities=ACTIVITIES,
+                                      risks=RISKS, history=HISTORY, history_fields=HISTORY_FIELDS)
+        except ReadAll as err:
+            why = str(err)
+        else:
+            read = {LINES: ch.lines, EXPENSES: ch.expenses, RISKS: ch.risks, HISTORY: ch.history}
+            issues += ch.issues
+            scope = Scope(False, "only the activities and risks changed rows name",
+                          datetime.fromisoformat(ctx.since.previous_state["full_read_at"]), context)
+    if why is not None:
+        for name, fields in ((LINES, None), (EXPENSES, None), (RISKS, None), (HISTORY, HISTORY_FIELDS)):
+            read[name], probs = store.table(name).read(fields=fields)
+            issues += probs
+        scope = Scope(True, why, ctx.now, context)
     for name in (LINES, RISKS):
         issues += contradictions.duplicate_keys(store.table(name).spec, read[name])[0]
+    scope = replace(scope, rows_read={n: len(v) for n, v in read.items() if v})
     return Inputs(ctx.now, snap, {str(r["code"]): r for r in act_rows}, read[LINES], read[EXPENSES], read[RISKS],
                   read[HISTORY], {n: store.table(n).spec for n in (LINES, EXPENSES, ACTIVITIES, RISKS)},
-                  issues=issues, ambiguous_activities=ambiguous, rows=row_links(store, [LINES, RISKS]))
+                  issues=issues, ambiguous_activities=ambiguous, rows=row_links(store, [LINES, RISKS]), scope=scope)
 
 
 def _issue(inp: Inputs, table: str, f: Finding) -> Issue:
@@ -92,7 +116,8 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
     out.messages = messages.per_person(alerts, mctx, ctx.already_enqueued)
     out.checked = {LINES: [x.Id for x in inp.lines], EXPENSES: [e.Id for e in inp.expenses],
                    RISKS: [r.Id for r in inp.risks], **inp.snap.checked}
-    out.stats = stats
+    out.stats = {**stats, **inp.scope.stats()}
+    out.state = inp.scope.state()
     return out
 
 
