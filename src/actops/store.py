@@ -16,6 +16,9 @@ from actops.records import Issue, Record, check_values, to_row, validate_rows
 from actops.schema.spec import BaseSpec, FieldSpec, TableSpec, load_schema
 from actops.schema.sync import base_title
 
+BY_ID = 100  # linked keys looked up by Id at most (Store.keys_of) …
+BY_ID_CALLS = 4  # … and in at most this many calls per table and store
+
 
 class BoundTable:
     def __init__(self, spec: TableSpec, table: Table, store: Store | None = None) -> None:
@@ -47,23 +50,32 @@ class BoundTable:
         fks = [self.links[n].fk_title for n in names if n in self.links] if links else []
         return [*system, *(self.title(n) for n in names), *fks]
 
-    def _keys_from_links(self, rows: list[dict[str, Any]]) -> None:
+    def _keys_from_links(self, rows: list[dict[str, Any]], few: bool = False) -> None:
         """What a person picked wins: the linked row's key replaces a stale key column; a key
         written without its link gets the link. Both fixes are remembered in ``ref_fixes`` for
-        the runner to write back in batches (one paged read of keys per linked table)."""
+        the runner to write back in batches. The linked keys come from rows this store read,
+        else from the linked table's key column (one paged read per store), or, for the rows
+        of a filtered read (``few``), from the few linked rows themselves (:meth:`Store.keys_of`)."""
         for f in self.links.values():
             text = self.title(f.name)
+            picked_by: dict[int, str] = {}
+            typed_ids: dict[str, int] = {}
+            if self.store is not None:
+                fks = {r[f.fk_title] for r in rows if r.get(f.fk_title) is not None}
+                picked_by = self.store.keys_of(f.ref, fks, few=few) if fks else {}
+                alone = {str(r[text]) for r in rows
+                         if f.fk_title in r and r[f.fk_title] is None and r.get(text) not in (None, "")}
+                typed_ids = self.store.ids_of(f.ref, alone) if alone else {}
             for r in rows:
                 if f.fk_title not in r:
                     continue
                 fk = r.pop(f.fk_title)
                 typed = r.get(text)
-                picked = self.store.id_keys(f.ref).get(fk) if (fk is not None and self.store) else None
+                picked = picked_by.get(fk) if fk is not None else None
                 if picked is not None and picked != typed:
                     r[text] = picked
                     self.ref_fixes.setdefault(r["Id"], {})[f.name] = picked
-                elif (fk is None and typed not in (None, "") and self.store is not None
-                      and str(typed) in self.store.key_ids(f.ref)):
+                elif fk is None and typed not in (None, "") and str(typed) in typed_ids:
                     self.ref_fixes.setdefault(r["Id"], {})[f.name] = typed  # gets its link
 
     def write_ref_fixes(self) -> int:
@@ -75,7 +87,7 @@ class BoundTable:
         for name, f in self.links.items():
             if name in values and self.store is not None:
                 key = values[name]
-                row[f.fk_title] = None if key in (None, "") else self.store.key_ids(f.ref).get(str(key))
+                row[f.fk_title] = None if key in (None, "") else self.store.ids_of(f.ref, [str(key)]).get(str(key))
         return row
 
     @property
@@ -125,23 +137,42 @@ class BoundTable:
         return good, issues
 
     def stream(self, where: str | None = None, fields: Sequence[str] | None = None, salvage: bool = False,
-               links: bool = True) -> Iterator[tuple[list[Record], list[Issue]]]:
+               links: bool = True, keep_keys: bool = True) -> Iterator[tuple[list[Record], list[Issue]]]:
         """``read`` a page at a time, so a job folding a large table into a small state holds one
         page of rows, never the table (OPS-4).
 
         A narrowed read still gets 数据问题: a row's issue note is rewritten knowing what it held
         (another job's lines are kept). ``links=False`` reads a reference's key column as typed,
         without the link: for reads filtered on that key column (``in`` lookups of a few rows),
-        where mapping the link would read every key of the linked table."""
+        where mapping the link would read every key of the linked table. ``keep_keys=False``:
+        the store does not remember the rows' keys (a fold over a table too large for that)."""
+        every = where is None and fields is None
         if fields is not None and "data_issue" in self.titles and "data_issue" not in fields:
             fields = [*fields, "data_issue"]
-        note = self.titles.get("data_issue")
         for page in self.table.pages(where, self._request_titles(fields, links)):
-            if links:
-                self._keys_from_links(page)
-            if note is not None:
-                self._remember_notes(page, note)
-            yield validate_rows(self.spec, page, self.titles, salvage)
+            if keep_keys:
+                self._learn_keys(page)
+            yield self.finish(page, salvage, few=where is not None, links=links)
+        if every and keep_keys and self.store is not None:
+            self.store.learned_every(self.spec.name)
+
+    def fetch(self, where: str | None = None, fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """The rows as NocoDB gives them (links not yet turned into keys, see :meth:`finish`).
+        Their keys are remembered by the store (all of them when every row was read), so rows
+        read next that link to these cost no read of this table's keys."""
+        rows = self.table.all(where, self._request_titles(fields))
+        self._learn_keys(rows, every=where is None and fields is None)
+        return rows
+
+    def finish(self, rows: list[dict[str, Any]], salvage: bool = False, few: bool = False,
+               links: bool = True) -> tuple[list[Record], list[Issue]]:
+        """Rows from :meth:`fetch` as validated records (``few``: they came from a filtered read)."""
+        if links:
+            self._keys_from_links(rows, few)
+        note = self.titles.get("data_issue")
+        if note is not None:
+            self._remember_notes(rows, note)
+        return validate_rows(self.spec, rows, self.titles, salvage)
 
     def _remember_notes(self, rows: list[dict[str, Any]], note: str) -> None:
         for r in rows:  # only notes that say something: a blank one is the same as an unknown one
@@ -150,12 +181,18 @@ class BoundTable:
             else:
                 self.notes.pop(r["Id"], None)
 
+    def _learn_keys(self, rows: list[dict[str, Any]], every: bool = False) -> None:
+        key = self.title(self.spec.key) if self.spec.key in self.titles else None
+        if self.store is not None and key is not None and all(key in r for r in rows):
+            self.store.learn_keys(self.spec.name, ((r["Id"], r.get(key)) for r in rows), every=every)
+
     def rows(self, where: str | None = None, fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Raw rows re-keyed by field name, unvalidated (for keys and cheap scans)."""
         inv = {t: n for n, t in self.titles.items()}
         out = []
         for page in self.table.pages(where, self._request_titles(fields)):
-            self._keys_from_links(page)
+            self._learn_keys(page)
+            self._keys_from_links(page, few=where is not None)
             out += [{inv.get(k, k): v for k, v in r.items()} for r in page]
         return out
 
@@ -260,6 +297,11 @@ class Store:
         self._tables: dict[str, BoundTable] = {}
         self._key_ids: dict[str, dict[str, int]] = {}
         self._id_keys: dict[str, dict[int, str]] = {}
+        # Keys of the rows this store read, per table, both ways ({Id: key or None}, {key: Id}),
+        # and how many calls looked linked keys up by Id (see keys_of).
+        self._seen: dict[str, dict[int, str | None]] = {}
+        self._seen_ids: dict[str, dict[str, int]] = {}
+        self._by_id_calls: dict[str, int] = {}
 
     def _base(self, spec: BaseSpec) -> tuple[Base, dict[str, dict[str, Any]]]:
         if spec.name not in self._bases:
@@ -304,6 +346,66 @@ class Store:
     def forget_keys(self, name: str) -> None:
         self._key_ids.pop(name, None)
         self._id_keys.pop(name, None)
+        self._seen.pop(name, None)
+        self._seen_ids.pop(name, None)
+
+    def _whole_map(self, name: str) -> bool:
+        return name in self._key_ids or name in self._id_keys
+
+    def learn_keys(self, name: str, pairs: Iterable[tuple[int, Any]], every: bool = False) -> None:
+        """Remember the ``(Id, key)`` of rows read from table ``name``; ``every``: they are all
+        its rows, so they are its key map (as :meth:`key_ids` would have read it)."""
+        seen, ids = self._seen.setdefault(name, {}), self._seen_ids.setdefault(name, {})
+        got = [(i, None if k is None else str(k)) for i, k in pairs]
+        for i, key in got:
+            seen[i] = key
+            if key is not None:
+                ids[key] = i
+        if every and not self._whole_map(name):
+            self._key_ids[name] = {key: i for i, key in sorted(got) if key is not None}
+
+    def learned_every(self, name: str) -> None:
+        """Every row of table ``name`` was read (page by page) and learned: its key map."""
+        if not self._whole_map(name):
+            self._key_ids[name] = dict(self._seen_ids.get(name, {}))
+
+    def keys_of(self, name: str, ids: Iterable[int], few: bool = False) -> dict[int, str]:
+        """``{Id: key}`` for these Ids of table ``name`` (an Id without a row or a key is left
+        out): from its key map when this store has it, else from the rows it read. The rest
+        are read by Id (``Id in …``, 50 a call) when the rows asking came from a filtered read
+        (``few``) and they are at most ``BY_ID`` (a read of a few requests names a few linked
+        rows: reading the linked table's whole key column would cost a call per 1,000 rows),
+        at most ``BY_ID_CALLS`` such calls per table and store; otherwise the key map is read."""
+        from actops.nocodb import F
+
+        wanted = set(ids)
+        if not self._whole_map(name):
+            seen = self._seen.setdefault(name, {})
+            missing = sorted(wanted - seen.keys())
+            calls = -(-len(missing) // 50)
+            if not missing or (few and len(missing) <= BY_ID
+                               and self._by_id_calls.get(name, 0) + calls <= BY_ID_CALLS):
+                t = self.table(name)
+                key = t.title(t.spec.key)
+                for i in range(0, len(missing), 50):
+                    chunk = missing[i:i + 50]
+                    found = {r["Id"]: r.get(key) for r in t.table.all(t.where(F("Id").in_(chunk)), [key])}
+                    self._by_id_calls[name] = self._by_id_calls.get(name, 0) + 1
+                    self.learn_keys(name, ((x, found.get(x)) for x in chunk))
+                return {i: k for i in wanted if (k := seen.get(i)) is not None}
+        full = self.id_keys(name)
+        return {i: full[i] for i in wanted if i in full}
+
+    def ids_of(self, name: str, keys: Iterable[str]) -> dict[str, int]:
+        """``{key: Id}`` for these keys of table ``name`` (a key no row has is left out): from
+        the rows this store read when all of them are there, else from its key map."""
+        wanted = set(keys)
+        if not self._whole_map(name):
+            seen = self._seen_ids.get(name, {})
+            if wanted <= seen.keys():
+                return {k: seen[k] for k in wanted}
+        full = self.key_ids(name)
+        return {k: full[k] for k in wanted if k in full}
 
     def write_ref_fixes(self) -> dict[str, int]:
         """Write back the key/link fixes the reads found, per table (batches of 100)."""

@@ -248,3 +248,35 @@ def test_reading_links_inverts_the_linked_keys_once_per_store(clock, monkeypatch
     store.table("employees").create([{**people(1, start=31)[0], "department": "D02"}])
     recs, _ = store.table("employees").read()
     assert recs[-1].department == "D02" and asked == ["departments"] * 3
+
+
+@pytest.mark.req("OPS-3")
+def test_a_filtered_read_takes_linked_keys_from_rows_read_or_by_id_not_the_whole_key_column(clock, monkeypatch):
+    """An approvals run after one decision read the whole key column of 审批申请 to turn its
+    steps' request links into codes, right after reading those requests (and of 部门 and 员工
+    around reading every row of them). Keys come from the rows the store read (all of a table's
+    rows are its key map); a filtered read's few other links are looked up by Id."""
+    api = FakeApi(now=clock)
+    apply(api, load_schema(), prefix="t-", only={"departments", "employees"}, log=lambda s: None)
+    seed = Store(api, "t-")
+    seed.table("departments").create([{"code": f"D{i:02d}", "name": f"部门{i}"} for i in range(1, 4)])
+    seed.table("employees").create([{**p, "department": f"D{i % 3 + 1:02d}"} for i, p in enumerate(people(30))])
+    store = Store(api, "t-")
+    asked, real = [], store.key_ids
+    monkeypatch.setattr(store, "key_ids", lambda name: asked.append(name) or real(name))
+    depts, emps = store.table("departments"), store.table("employees")
+    depts.read(depts.where(F("code") == "D01"))
+    assert emps.titles  # its meta read
+    api.calls.clear()
+    recs, _ = emps.read(emps.where(F("department") == "D01"))
+    assert {r.department for r in recs} == {"D01"} and dict(api.calls) == {"GET": 1} and asked == []
+    recs, _ = emps.read(emps.where(F("department").in_(["D02", "D03"])))  # D02, D03 by Id: one call
+    assert {r.department for r in recs} == {"D02", "D03"} and dict(api.calls) == {"GET": 3} and asked == []
+    store = Store(api, "t-")  # a read of every row: its keys are the table's key map
+    store.table("departments").read()
+    api.calls.clear()
+    recs, _ = store.table("employees").read()
+    assert len({r.department for r in recs}) == 3
+    assert dict(api.calls) == {"GET": 2}  # employees' meta and rows: no read of the departments' keys
+    assert store.key_ids("employees") == store.table("employees").ids_by_key()  # as read
+    assert dict(api.calls) == {"GET": 3}  # ids_by_key's own read only

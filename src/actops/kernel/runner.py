@@ -10,7 +10,8 @@ kill at any moment is repaired by the next run:
 
 1. insert the 运行中 row and take the lease (:mod:`~actops.kernel.lease`); a second run stops;
 2. skip when no watched table changed, no item falls due and no message waits;
-3. load and plan; items covered by messages that a dead run enqueued count as notified. The
+3. load and plan; items covered by messages that a dead run enqueued count as notified (for
+   jobs that ask: ``uses_enqueued``). The
    job is told what changed since the previous finished run (``RunContext.since``, a
    :class:`~actops.kernel.watermarks.Since`; None on a first run or a run with options) and
    may read only that (OPS-3); a job that ignores it reads everything every time;
@@ -147,6 +148,10 @@ class FunctionJob:
     undeliverable: Callable[[Any], Callable[[dict[str, Any]], str | None]] = _always_deliverable
     hold: Callable[[Any], Callable[[dict[str, Any]], str | None]] = _never_held
     apply_extra: Callable[[Any, Any, Plan], dict[str, int]] | None = None
+    # Whether ``plan`` reads ``RunContext.already_enqueued``. A job whose messages' keys name
+    # their items, so that a message a dead run enqueued is not enqueued again (approvals),
+    # says False: the runner then reads neither the failed runs nor their outbox rows.
+    uses_enqueued: bool = True
 
 
 @dataclass
@@ -186,8 +191,12 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
             log(f"nothing changed since the last run and nothing falls due before {previous['stats']['wake_at']}")
             return Result(job.name, run_id, runlog.finish(_clock()), Plan(), note="idle")
         lease.start_heartbeat()
-        dead = _dead_runs(store, job.name, lease.marked_dead)
-        ctx = RunContext(run_id, now, already_enqueued=frozenset(covered_by_runs(store.table("outbox"), dead)),
+        covered: frozenset[str] = frozenset()
+        dead = sorted(set(lease.marked_dead))
+        if getattr(job, "uses_enqueued", True):  # two reads a job that never asks need not pay
+            dead = _dead_runs(store, job.name, lease.marked_dead)
+            covered = frozenset(covered_by_runs(store.table("outbox"), dead))
+        ctx = RunContext(run_id, now, already_enqueued=covered,
                          params=dict(params or {}), since=_since(previous, marks) if not params else None)
         inputs = job.load(store, ctx)
         plan = job.plan(inputs, ctx)

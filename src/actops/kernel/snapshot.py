@@ -45,10 +45,13 @@ def load_snapshot(store: Any, now: datetime) -> Snapshot:
     issues += probs
     cal_recs, probs = ct.read()
     issues += probs
+    # Employees and departments link to each other: the departments are fetched first, so that
+    # each table's keys come from its own rows, not from another read of its key column.
     # Salvaged: a mistyped e-mail must not drop a person out of every escalation chain.
+    dept_rows = dt.fetch()
     emps, probs = et.read(salvage=True)
     issues += probs
-    depts, probs = dt.read(salvage=True)
+    depts, probs = dt.finish(dept_rows, salvage=True)
     issues += probs
     found = {name: rules.table_rules(t.spec, recs, emps)
              for name, t, recs in (("settings", st, setting_rows), ("calendar", ct, cal_recs),

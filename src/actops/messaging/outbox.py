@@ -119,12 +119,13 @@ def existing_keys(outbox: Any, keys: Sequence[str]) -> set[str]:
     """Which of ``keys`` are in the outbox, by the cheaper of a key scan or ``in`` lookups."""
     if not keys:
         return set()
-    total = outbox.table.count()
-    if total == 0:
-        return set()
     title = outbox.title("dedupe_key")
-    if math.ceil(total / 1000) <= math.ceil(len(keys) / 100):
-        return set(outbox.ids_by_key()) & set(keys)
+    if len(keys) > 100:  # one lookup is never more calls than a scan: a count only decides between more
+        total = outbox.table.count()
+        if total == 0:
+            return set()
+        if math.ceil(total / 1000) <= math.ceil(len(keys) / 100):
+            return set(outbox.ids_by_key()) & set(keys)
     found: set[str] = set()
     for i in range(0, len(keys), 100):
         chunk = keys[i : i + 100]

@@ -301,4 +301,6 @@ def _gate(out: Plan, inp: Inputs, requests: list[Any]) -> None:
                                 "请先完成立项审批，或把阶段改回"))
 
 
-JOB = FunctionJob(NAME, NOTE_TAG, WATCHED, load, plan)
+# A message's key names its step and notice (messages.item_key): one a dead run enqueued is
+# not enqueued again, so the failed runs' outbox rows are not read (``uses_enqueued``).
+JOB = FunctionJob(NAME, NOTE_TAG, WATCHED, load, plan, uses_enqueued=False)
