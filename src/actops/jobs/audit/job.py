@@ -105,19 +105,20 @@ def load(store: Any, ctx: RunContext) -> Inputs:
 def _frame(store: Any, cycles: list[Any], snap: Snapshot, issues: list[Issue]) -> population.Frame:
     first, last = min(c.period_start for c in cycles), max(c.period_end for c in cycles)
     frame = population.Frame(first, last, snap.org)
-    for recs, probs in store.table("activities").stream(fields=population.FRAME_FIELDS["activities"]):
+    acts = store.table("activities")
+    for recs, probs in acts.stream(fields=population.FRAME_FIELDS["activities"], keep_keys=False):
         frame.add_activities(recs)
         issues += probs
     rt = store.table("approval_requests")
     # submitted_at is a moment; a day either side covers the quarter's Beijing days in any zone
     near = rt.where(F("submitted_at").on_or_after(first - timedelta(days=1))
                     & F("submitted_at").before(last + timedelta(days=2)))
-    for recs, probs in rt.stream(near, fields=population.FRAME_FIELDS["approval_requests"]):
+    for recs, probs in rt.stream(near, fields=population.FRAME_FIELDS["approval_requests"], keep_keys=False):
         frame.add_requests(recs)
         issues += probs
     et = store.table("expenses")
     for recs, probs in et.stream(et.where((F("spent_on") >= first) & (F("spent_on") <= last)),
-                                 fields=population.FRAME_FIELDS["expenses"]):
+                                 fields=population.FRAME_FIELDS["expenses"], keep_keys=False):
         frame.add_expenses(recs)
         issues += probs
     return frame
