@@ -77,6 +77,7 @@ def test_one_claim_reads_its_activity_alone_and_costs_at_most_twice_an_idle_run(
     s = r.plan.stats
     assert s["rows_read"] == {"risks": 1, "risk_history": 1} and s["risk_warnings"] == 1, s
     assert raised <= 2 * idle, (raised, idle)
+    print(f"calls: idle {idle}, one claim {one}, one risk {raised}")
 
     go()
     store.table("expenses").table.delete([claims["EXP-0012"]["Id"]])  # ACT-012: 1000 less

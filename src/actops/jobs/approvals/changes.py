@@ -39,54 +39,29 @@ One staff edit therefore costs a few ``in`` reads besides the marks; an idle run
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from actops.kernel import full_read
+from actops.kernel.changed_rows import ReadAll, changed, read_in
+from actops.kernel.full_read import Scope
 from actops.kernel.runner import RunContext
 from actops.kernel.snapshot import Snapshot
-from actops.nocodb import F
 from actops.nocodb.where import Expr
 from actops.records import Issue, Record, dedupe_issues
-
-IN_CHUNK = 50  # values per ``in`` filter: keeps the URL short
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a run read: everything, or the requests changes named (OPS-3)."""
-
-    full: bool = True
-    why: str = ""
-    full_read_at: datetime | None = None  # the last run that read everything (this one, when full)
-    context: str = ""  # :func:`context_fingerprint` of this run
-    rows_read: dict[str, int] = field(default_factory=dict)
-
-    def state(self) -> dict[str, Any]:
-        """What the next run needs to read only changes (``Plan.state``)."""
-        return {"full_read_at": self.full_read_at.isoformat() if self.full_read_at else None,
-                "context": self.context}
 
 
 def context_fingerprint(base: Snapshot, routes: Iterable[Any], route_issues: Iterable[Issue]) -> str:
     """A digest of what the rules take from routes, settings, calendar and org: equal digests,
     equal routing, deadlines, deputies and accounts."""
-    org = base.org
-    parts = [
+    return full_read.fingerprint([
         [repr(r) for r in routes], sorted(repr(i) for i in route_issues),
-        repr(base.settings),
         sorted((d.isoformat(), w) for d, w in base.calendar.days.items()),
-        [repr(org.people[c]) for c in sorted(org.people)],
-        sorted(org.dept_heads.items()), org.general_manager, sorted(org.ambiguous),
-        sorted((d.code or "", d.name or "") for d in base.departments),
+        *full_read.org_parts(base),
         sorted((e.code or "", bool(e.active), str(e.email or ""), str(e.on_leave_until or ""), e.deputy or "")
                for e in base.employees),
-    ]
-    return hashlib.sha1(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()
+    ])
 
 
 def why_full(ctx: RunContext, full_scan_hours: int, context: str) -> str | None:
@@ -104,56 +79,6 @@ class Changes:
     applying: list[Record]
     gated: list[Record]
     issues: list[Issue]
-
-
-class ReadAll(Exception):
-    """Reading changes cannot be trusted here: the run reads everything (the reason)."""
-
-
-def _chunks(values: Iterable[Any], n: int = IN_CHUNK) -> list[list[str]]:
-    vals = sorted({str(v) for v in values if v not in (None, "")})
-    return [vals[i:i + n] for i in range(0, len(vals), n)]
-
-
-def _read_in(bound: Any, name: str, values: Iterable[Any], where: Expr | None = None,
-             also: Expr | None = None) -> tuple[list[Record], list[Issue]]:
-    """Validated rows whose ``name`` is one of ``values`` (and ``where``), 50 values a call,
-    plus the rows ``also`` matches (read with the first call); each row once. A value that
-    cannot travel in an ``in`` filter (a comma) makes the run read everything."""
-    calls: list[Expr] = []
-    for chunk in _chunks(values):
-        try:
-            calls.append(F(name).in_(chunk))
-        except ValueError as err:
-            raise ReadAll(f"a {name} value cannot be filtered on ({err})") from err
-    if also is not None:
-        calls[0:1] = [calls[0] | also] if calls else [also]
-    recs: dict[int, Record] = {}
-    probs: list[Issue] = []
-    for cond in calls:
-        r, p = bound.read(bound.where(cond & where if where is not None else cond))
-        recs.update({x.Id: x for x in r})
-        probs += p
-    return sorted(recs.values(), key=lambda x: x.Id), probs
-
-
-def _changed(store: Any, since: Any, table: str, key: str,
-             more: tuple[str, ...] = ()) -> tuple[set[str], Expr | None, list[dict[str, Any]]]:
-    """The ``key`` values of ``table``'s rows inserted or edited since the marks (raw: a row
-    that fails validation still names its request), the filter that found them and the rows
-    edited, not inserted (``key`` and ``more`` by field name); a delete makes the run read
-    everything."""
-    if not since.changed(table):
-        return set(), None, []
-    bound = store.table(table)
-    where = since.where(table)
-    names = (key, *more)
-    rows = bound.table.all(bound.where(where), ["Id", *(bound.title(n) for n in names)])
-    if since.deleted(table, sum(since.is_new(table, r["Id"]) for r in rows)):
-        raise ReadAll(f"rows of {bound.spec.zh} were deleted")
-    edited = [{"Id": r["Id"], **{n: r.get(bound.title(n)) for n in names}} for r in rows
-              if not since.is_new(table, r["Id"])]
-    return {str(r[bound.title(key)]) for r in rows if r.get(bound.title(key))}, where, edited
 
 
 def _moved_steps(edited: list[dict[str, Any]]) -> None:
@@ -183,13 +108,13 @@ def load_changes(store: Any, ctx: RunContext, *, requests: str, steps: str, deci
     since = ctx.since
     assert since is not None
     codes: set[str] = set()
-    got, req_where, _ = _changed(store, since, requests, "code")
+    got, req_where, _ = changed(store, since, requests, "code")
     codes |= got
     gate_codes = set(got)  # statuses that may have moved (a run's own outcome is read back next run)
-    got, _, edited_steps = _changed(store, since, steps, "request", ("code",))
+    got, _, edited_steps = changed(store, since, steps, "request", ("code",))
     _moved_steps(edited_steps)
     codes |= got  # (steps are read for the open requests only, as in a full read)
-    got, dec_where, edited_decisions = _changed(store, since, decisions, "request", ("hash",))
+    got, dec_where, edited_decisions = changed(store, since, decisions, "request", ("hash",))
     codes |= got
     issues: list[Issue] = []
     acts = store.table("activities")
@@ -206,16 +131,16 @@ def load_changes(store: Any, ctx: RunContext, *, requests: str, steps: str, deci
         gated_rows.update({a.Id: a for a in recs})
         codes |= {a.initiation_request for a in recs if a.initiation_request}
     if gate_codes:  # a request whose status moved (or was made) is judged again for the gates naming it
-        recs, probs = _read_in(acts, "initiation_request", gate_codes, gated)
+        recs, probs = read_in(acts, "initiation_request", gate_codes, gated)
         issues += probs
         gated_rows.update({a.Id: a for a in recs})
-    reqs, probs = _read_in(store.table(requests), "code", codes, also=req_where) if codes or req_where else ([], [])
+    reqs, probs = read_in(store.table(requests), "code", codes, also=req_where) if codes or req_where else ([], [])
     issues += probs
     codes |= {r.code for r in reqs if r.code}
     open_codes = {r.code for r in reqs if r.code and is_open(r)}
-    step_recs, probs = _read_in(store.table(steps), "request", open_codes) if open_codes else ([], [])
+    step_recs, probs = read_in(store.table(steps), "request", open_codes) if open_codes else ([], [])
     issues += probs
-    dec_recs, probs = (_read_in(store.table(decisions), "request", codes, also=dec_where)
+    dec_recs, probs = (read_in(store.table(decisions), "request", codes, also=dec_where)
                        if codes or dec_where else ([], []))
     issues += probs
     _moved_decisions(edited_decisions, dec_recs, reqs)

@@ -26,8 +26,6 @@ picked in a grid does not move UpdatedAt, see STACK.md).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +33,7 @@ from typing import Any
 
 from actops.jobs.escalations.sources import CYCLES, SOURCES, Source, open_filter
 from actops.kernel import full_read
+from actops.kernel.changed_rows import ReadAll, read_in
 from actops.kernel.runner import RunContext
 from actops.kernel.snapshot import Snapshot
 from actops.messaging.outbox import PENDING, item_refs
@@ -42,7 +41,6 @@ from actops.nocodb import F
 from actops.nocodb.where import Expr, or_
 from actops.records import Issue, Record
 
-IN_CHUNK = 50  # values per ``in`` filter: keeps the URL short
 DUE = "next_escalation_at"
 
 
@@ -70,16 +68,11 @@ def context_fingerprint(base: Snapshot, cycles: Mapping[str, Record]) -> str:
     """A digest of what the rules take from settings, calendar, org and open cycles: equal
     digests, equal deadlines and chains. Fields the jobs write there (连续逾期, 数据问题) are left
     out, so this job's own writes do not make the next run read everything."""
-    org = base.org
-    parts = [
-        repr(base.settings),
+    return full_read.fingerprint([
+        *full_read.org_parts(base),
         sorted((d.isoformat(), w) for d, w in base.calendar.days.items()),
-        [repr(org.people[c]) for c in sorted(org.people)],
-        sorted(org.dept_heads.items()), org.general_manager, sorted(org.ambiguous),
-        sorted((d.code or "", d.name or "") for d in base.departments),
         [[c.code, c.kind, c.period, str(getattr(c, "due_date", None)), c.status] for _, c in sorted(cycles.items())],
-    ]
-    return hashlib.sha1(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()
+    ])
 
 
 def why_full(ctx: RunContext, full_scan_hours: int, context: str) -> str | None:
@@ -114,26 +107,14 @@ def _parse(value: Any) -> datetime | None:
         return None
 
 
-def _chunks(values: Iterable[str], n: int = IN_CHUNK) -> list[list[str]]:
-    vals = sorted({str(v) for v in values if v not in (None, "")})
-    return [vals[i:i + n] for i in range(0, len(vals), n)]
-
-
 def _read_in(bound: Any, name: str, values: Iterable[Any], where: Expr | None = None,
              fields: list[str] | None = None) -> tuple[list[Record], list[Issue]] | None:
     """Rows whose ``name`` is one of ``values`` (and ``where``), 50 values a call; None when a
     value cannot travel in an ``in`` filter (a comma): the caller reads more instead."""
-    recs: list[Record] = []
-    probs: list[Issue] = []
-    for chunk in _chunks(values):
-        try:
-            cond = F(name).in_(chunk)
-        except ValueError:
-            return None
-        r, p = bound.read(bound.where(cond & where if where is not None else cond), fields)
-        recs += r
-        probs += p
-    return recs, probs
+    try:
+        return read_in(bound, name, values, where, fields=fields)
+    except ReadAll:
+        return None
 
 
 def due_filter(src: Source, now: datetime) -> Expr:
