@@ -307,6 +307,14 @@ class Store(KeyMaps):
             self._bases[spec.name] = (base, tables)
         return self._bases[spec.name]
 
+    def bound_tables(self) -> dict[str, BoundTable]:
+        """The tables this store has bound so far."""
+        return dict(self._tables)
+
+    def base_of(self, name: str) -> str:
+        """The schema base table ``name`` belongs to."""
+        return next(spec.name for spec in self.specs if any(t.name == name for t in spec.tables))
+
     def table(self, name: str) -> BoundTable:
         if name not in self._tables:
             for spec in self.specs:

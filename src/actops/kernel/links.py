@@ -219,10 +219,21 @@ class RowLinks:
 
 
 def row_links(store: Any, names: Iterable[str]) -> RowLinks:
-    """Row links for ``names`` from the tables' meta (cached once the store has read them)."""
+    """Row links for ``names`` from the tables' meta: a meta the store has read already, else
+    the workspace and base of another table of the same base it has read (they share them),
+    else one read of the meta."""
     tables = {}
+    known: dict[str, tuple[str, str]] = {}  # base (schema) → (workspace id, base id)
+    for name, bound in store.bound_tables().items():
+        meta = bound.table.cached_meta
+        if meta:
+            known[store.base_of(name)] = (meta.get("fk_workspace_id") or "nc", meta["base_id"])
     for name in names:
-        meta = store.table(name).table.meta()
-        tables[name] = (meta.get("fk_workspace_id") or "nc", meta["base_id"], meta["id"])
+        t = store.table(name).table
+        where = known.get(store.base_of(name)) if t.cached_meta is None else None
+        if where is None:
+            meta = t.meta()
+            where = known[store.base_of(name)] = (meta.get("fk_workspace_id") or "nc", meta["base_id"])
+        tables[name] = (*where, t.id)
     base = config.get("NOCODB_PUBLIC_URL") or store.api.url
     return RowLinks(str(base).rstrip("/"), tables)

@@ -52,6 +52,11 @@ class Table:
         return f"Table({self.title!r}, id={self.id!r})"
 
     # --- meta -----------------------------------------------------------------------
+    @property
+    def cached_meta(self) -> dict[str, Any] | None:
+        """The meta if it was read already (no call)."""
+        return self._meta
+
     def meta(self, refresh: bool = False) -> dict[str, Any]:
         if self._meta is None or refresh:
             self._meta = self.api.request("GET", f"/api/v2/meta/tables/{self.id}", table=self.title)

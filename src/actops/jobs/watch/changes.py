@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from actops.kernel import full_read
-from actops.kernel.changed_rows import changed, read_in
+from actops.kernel.changed_rows import changed, changed_records, read_in
 from actops.kernel.runner import RunContext
 from actops.kernel.snapshot import Snapshot
 from actops.records import Issue, Record, dedupe_issues
@@ -75,19 +75,21 @@ def load_changes(store: Any, ctx: RunContext, *, lines: str, expenses: str, acti
         acts |= got
     got, _, _ = changed(store, since, activities, "code")
     acts |= got
-    risk_codes, risk_where, _ = changed(store, since, risks, "code")
+    risk_recs, issues = changed_records(store, since, risks)  # the changed risks are the ones wanted
     got, _, _ = changed(store, since, history, "risk")
-    risk_codes |= got
-    issues: list[Issue] = []
     out = Changes([], [], [], [], issues)
     if acts:
         out.lines, probs = read_in(store.table(lines), "activity", acts)
         issues += probs
         out.expenses, probs = read_in(store.table(expenses), "activity", acts)
         issues += probs
-    if risk_codes or risk_where is not None:
-        out.risks, probs = read_in(store.table(risks), "code", risk_codes, also=risk_where)
+    more = got - {r.code for r in risk_recs if r.code}
+    if more:
+        recs, probs = read_in(store.table(risks), "code", more)
         issues += probs
+        risk_recs = sorted({r.Id: r for r in [*risk_recs, *recs]}.values(), key=lambda r: r.Id)
+    out.risks = risk_recs
+    if risk_recs:
         named = {r.code for r in out.risks if r.code}
         if named:
             out.history, probs = read_in(store.table(history), "risk", named, fields=history_fields)
