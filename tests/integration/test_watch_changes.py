@@ -1,7 +1,12 @@
 """Cost follows change (OPS-3) for the budget and risk watch on a real NocoDB: with 100
 activities, 200 budget lines, 600 expenses and 100 risks, one approved claim reads its
 activity's lines and expenses alone and costs at most twice an idle run; a raised risk reads
-that risk alone; a deleted expense makes a full read that lowers its line."""
+that risk alone; a deleted expense makes a full read that lowers its line.
+
+Measured here (2026-11-23): idle 25 calls (marks of 8 tables, lease, run log, outbox), one
+claim 47, one risk 48: the snapshot (settings, calendar, employees, departments: 8), the
+activities' codes (2), the changed rows and the lines, expenses or risk and its history read
+by key, a write, the message's outbox row, its mark."""
 
 from __future__ import annotations
 
@@ -77,7 +82,6 @@ def test_one_claim_reads_its_activity_alone_and_costs_at_most_twice_an_idle_run(
     s = r.plan.stats
     assert s["rows_read"] == {"risks": 1, "risk_history": 1} and s["risk_warnings"] == 1, s
     assert raised <= 2 * idle, (raised, idle)
-    print(f"calls: idle {idle}, one claim {one}, one risk {raised}")
 
     go()
     store.table("expenses").table.delete([claims["EXP-0012"]["Id"]])  # ACT-012: 1000 less
