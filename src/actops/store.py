@@ -144,7 +144,7 @@ class BoundTable:
         without the link: for reads filtered on that key column (``in`` lookups of a few rows),
         where mapping the link would read every key of the linked table. ``keep_keys=False``:
         the store does not remember the rows' keys (a fold over a table too large for that)."""
-        every = where is None and fields is None
+        every = where is None and (fields is None or self.spec.key in fields)  # the table's key map
         if fields is not None and "data_issue" in self.titles and "data_issue" not in fields:
             fields = [*fields, "data_issue"]
         for page in self.table.pages(where, self._request_titles(fields, links)):

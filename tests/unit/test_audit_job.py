@@ -14,6 +14,7 @@ from actops.jobs.audit import JOB
 from actops.jobs.audit.draw import METHOD_VERSION
 from actops.kernel import runner
 from actops.kernel.calendar import TZ
+from actops.store import Store
 from tests.unit.fake_world import DEPARTMENTS, PEOPLE, fake_store
 
 NOW = datetime(2026, 10, 12, 10, 0, tzinfo=TZ)
@@ -170,16 +171,23 @@ def test_whole_rows_are_read_for_the_items_drawn_only(store, monkeypatch):
          "status": "已驳回", "submitted_at": at(1)} for i in range(150)])
     store.table("approval_steps").create([{"code": "ORPHAN-S1", "request": "AP-GONE", "seq": 1, "role": "财务"}])
     steps_id = store.table("approval_steps").table.id
-    reads = []
+    acts_id = store.table("activities").table.id
+    reads, act_reads = [], []
     real = store.api.request
 
     def spy(method, path, **kw):
         if method == "GET" and path == f"/api/v2/tables/{steps_id}/records":
             reads.append(kw.get("params"))
+        if method == "GET" and path == f"/api/v2/tables/{acts_id}/records":
+            act_reads.append(kw.get("params"))
         return real(method, path, **kw)
 
     monkeypatch.setattr(store.api, "request", spy)
-    inp = job.load(store, runner.RunContext("r", NOW))
+    fresh = Store(store.api, store.prefix, store.specs)  # as a run: no key maps from the seeding
+    inp = job.load(fresh, runner.RunContext("r", NOW))
+    # the frame's page of activities, then the drawn ones by key: the expenses' 活动 links are
+    # mapped from the keys the frame read (no lookup of the activities by Id or key column)
+    assert len(act_reads) == 2 and ",in," in act_reads[1]["where"], act_reads
     result = next(iter(inp.draws.values()))
     assert isinstance(result, draw.Draw) and result.plans["approval"].population == 80 + 150
     drawn = {p.key for p in result.picks if p.kind == "approval"}

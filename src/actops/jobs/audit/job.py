@@ -106,7 +106,8 @@ def _frame(store: Any, cycles: list[Any], snap: Snapshot, issues: list[Issue]) -
     first, last = min(c.period_start for c in cycles), max(c.period_end for c in cycles)
     frame = population.Frame(first, last, snap.org)
     acts = store.table("activities")
-    for recs, probs in acts.stream(fields=population.FRAME_FIELDS["activities"], keep_keys=False):
+    # every activity's key is learned: the expenses' 活动 links below are mapped from them
+    for recs, probs in acts.stream(fields=population.FRAME_FIELDS["activities"]):
         frame.add_activities(recs)
         issues += probs
     rt = store.table("approval_requests")
