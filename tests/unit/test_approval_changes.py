@@ -9,9 +9,7 @@ Two identical companies on the in-memory NocoDB go through the same edits at the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -19,43 +17,16 @@ from actops.jobs.approvals import JOB
 from actops.kernel import runner
 from actops.kernel.calendar import TZ, prc_calendar_rows
 from actops.store import Store
-from tests.unit.fake_world import fake_store, small_company
+from tests.unit.fake_world import small_company
+from tests.unit.twins import World, row, worlds
+from tests.unit.twins import step as twins_step
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)  # Monday
 TABLES = ("approval_requests", "approval_steps", "approval_decisions", "activities")
 
 
-class Box:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def send(self, msg) -> None:
-        self.sent.append(msg.key)
-
-
-@dataclass
-class World:
-    clock: dict[str, datetime]
-    api: Any
-    store: Store
-    job: Any
-    box: Box = field(default_factory=Box)
-    loaded: list[Any] = field(default_factory=list)  # the Inputs of each run that was not idle
-    results: list[Any] = field(default_factory=list)
-    calls: list[int] = field(default_factory=list)  # API calls of each run
-
-    def run(self) -> Any:
-        before = self.api.total_calls
-        r = runner.run(self.job, self.store, self.clock["now"], channels={"邮件": self.box, "企业微信": self.box})
-        self.calls.append(self.api.total_calls - before)
-        self.results.append(r)
-        return r
-
-    def requests_read(self) -> list[str]:
-        return sorted(r.code for r in self.loaded[-1].requests)
-
-    def stats(self) -> dict[str, Any]:
-        return self.results[-1].plan.stats
+def requests_read(w: World) -> list[str]:
+    return sorted(r.code for r in w.loaded[-1].requests)
 
 
 def build(store: Store) -> None:
@@ -74,21 +45,7 @@ def twins(monkeypatch) -> tuple[World, World]:
     AP-1's first step approved by link and AP-1..3's decisions sealed, then an idle run."""
     monkeypatch.setenv("ACTOPS_LINK_SECRET", "s" * 40)
     monkeypatch.setenv("ACTOPS_PUBLIC_URL", "https://actops.example.cn")
-    clock = {"now": T0}
-    worlds = []
-    for always_full in (False, True):
-        api, store = fake_store(clock)
-        build(store)
-        w = World(clock, api, store, None)
-
-        def load(store, ctx, w=w, always_full=always_full):
-            inp = JOB.load(store, replace(ctx, since=None) if always_full else ctx)
-            w.loaded.append(inp)
-            return inp
-
-        w.job = replace(JOB, load=load)
-        worlds.append(w)
-    changes, full = worlds
+    changes, full = worlds(JOB, build, T0)
     step(changes, full, 0)  # first run: everything read, every request routed
     step(changes, full, 10)  # the first run's own writes read back
     step(changes, full, 10, decide("AP-1-S1", "通过", "E02"))  # the link page: AP-1 moves to 孙财务
@@ -109,38 +66,11 @@ def decide(step_code: str, what: str, by: str):
 
 
 def step(changes: World, full: World, minutes: int, edit=None) -> None:
-    """Move the clock, make the same edit in both companies, run both, compare the outcome."""
-    changes.clock["now"] += timedelta(minutes=minutes)
-    if edit is not None:
-        edit(changes.store)
-        edit(full.store)
-    a, b = changes.run(), full.run()
-    assert a.note == b.note and a.plan.wake_at == b.plan.wake_at
-    assert [m.key for m in a.plan.messages] == [m.key for m in b.plan.messages]
-    assert [(m.recipient, m.subject) for m in a.plan.messages] == [(m.recipient, m.subject) for m in b.plan.messages]
-    assert a.plan.row_updates == b.plan.row_updates and a.plan.inserts == b.plan.inserts
-    assert changes.box.sent == full.box.sent
-    assert state(changes.store) == state(full.store)
-
-
-def state(store: Store) -> dict[str, Any]:
-    """Every row of the tables the job writes, and the outbox, without the run-dependent fields."""
-    out: dict[str, Any] = {}
-    for t in TABLES:
-        out[t] = {r["Id"]: {k: v for k, v in r.items() if k not in ("CreatedAt", "UpdatedAt")}
-                  for r in store.table(t).rows()}
-    skip = ("CreatedAt", "UpdatedAt", "run_id", "sent_run", "html", "body")
-    out["outbox"] = sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k not in skip and k != "Id"))
-                           for r in store.table("outbox").rows())
-    return out
+    twins_step(changes, full, minutes, edit, tables=TABLES)
 
 
 def read(w: World) -> str:
     return w.stats()["read"]
-
-
-def row(store: Store, table: str, code: str) -> dict[str, Any]:
-    return next(r for r in store.table(table).rows() if r["code"] == code)
 
 
 @pytest.mark.req("OPS-3", "APR-1")
@@ -151,12 +81,12 @@ def test_a_new_request_is_read_alone_and_routed(monkeypatch):
         {"code": "AP-4", "kind": "采购", "title": "灯光租赁", "applicant": "E04", "department": "D02",
          "amount": 20000, "status": "审批中"}]))
     assert read(changes) == "changes" and read(full) == "full"
-    assert changes.requests_read() == ["AP-4"] and len(full.requests_read()) == 4
+    assert requests_read(changes) == ["AP-4"] and len(requests_read(full)) == 4
     assert [(m.recipient, m.kind) for m in changes.results[-1].plan.messages] == [("E02", "待审批通知")]
     assert changes.stats()["routed"] == 1
     assert changes.calls[-1] <= 2 * idle_calls
     step(changes, full, 10)  # its own writes (steps, 记录校验) read back: AP-4 again, nothing new
-    assert changes.requests_read() == ["AP-4"] and not changes.results[-1].plan.messages
+    assert requests_read(changes) == ["AP-4"] and not changes.results[-1].plan.messages
 
 
 @pytest.mark.req("OPS-3", "APR-2")
@@ -164,7 +94,7 @@ def test_a_decision_by_link_reads_its_request_and_opens_the_next_step(monkeypatc
     changes, full = twins(monkeypatch)
     idle_calls = changes.calls[-1]
     step(changes, full, 10, decide("AP-2-S1", "通过", "E02"))
-    assert read(changes) == "changes" and changes.requests_read() == ["AP-2"]
+    assert read(changes) == "changes" and requests_read(changes) == ["AP-2"]
     assert changes.stats()["rows_read"] == {"approval_requests": 1, "approval_steps": 3, "approval_decisions": 1}
     assert [(m.recipient, m.kind) for m in changes.results[-1].plan.messages] == [("E05", "待审批通知")]
     assert row(changes.store, "approval_steps", "AP-2-S2")["status"] == "待审批"
@@ -178,7 +108,7 @@ def test_a_grid_decision_by_someone_else_is_undone_reading_its_request_alone(mon
     s1 = row(changes.store, "approval_steps", "AP-3-S1")["Id"]
     # the in-memory NocoDB names no editor: not 李总监's own account, so the edit is undone
     step(changes, full, 10, lambda s: s.table("approval_steps").update([{"Id": s1, "status": "已通过"}]))
-    assert read(changes) == "changes" and changes.requests_read() == ["AP-3"]
+    assert read(changes) == "changes" and requests_read(changes) == ["AP-3"]
     assert changes.stats()["grid_edits_undone"] == 1
     assert row(changes.store, "approval_steps", "AP-3-S1")["status"] == "待审批"
     assert "只有" in row(changes.store, "approval_steps", "AP-3-S1")["data_issue"]
@@ -192,7 +122,7 @@ def test_an_edited_decision_is_found_reading_its_request_alone(monkeypatch):
     d = row(changes.store, "approval_decisions", "AP-1-S1-D")
     assert d["hash"]  # sealed by the twins' runs
     step(changes, full, 10, lambda s: s.table("approval_decisions").update([{"Id": d["Id"], "comment": "其实不同意"}]))
-    assert read(changes) == "changes" and changes.requests_read() == ["AP-1"]
+    assert read(changes) == "changes" and requests_read(changes) == ["AP-1"]
     assert changes.stats()["chains_broken"] == 1
     assert "审批记录被改动" in row(changes.store, "approval_requests", "AP-1")["audit_flag"]
     assert "被改动过" in row(changes.store, "approval_decisions", "AP-1-S1-D")["data_issue"]
@@ -236,11 +166,11 @@ def test_a_change_in_routes_reads_everything(monkeypatch):
 
     step(changes, full, 10, edit)
     assert read(changes) == "full" and "routes" in changes.stats()["read_why"]
-    assert len(changes.requests_read()) == 3
+    assert len(requests_read(changes)) == 3
     step(changes, full, 10)  # nothing to write after it: idle, the state carried over
     assert changes.results[-1].note == "idle"
     step(changes, full, 10, lambda s: s.table("approval_requests").update([{"Id": 2, "title": "采购2（修订）"}]))
-    assert read(changes) == "changes" and changes.requests_read() == ["AP-2"]
+    assert read(changes) == "changes" and requests_read(changes) == ["AP-2"]
 
 
 @pytest.mark.req("OPS-3", "ACT-2")
@@ -249,7 +179,7 @@ def test_an_activity_moved_past_its_gate_reads_its_initiation_request(monkeypatc
     act = row(changes.store, "activities", "ACT-1")
     assert "须经立项审批通过" in act["data_issue"]
     step(changes, full, 10, lambda s: s.table("activities").update([{"Id": act["Id"], "initiation_request": "AP-3"}]))
-    assert read(changes) == "changes" and changes.requests_read() == ["AP-3"]
+    assert read(changes) == "changes" and requests_read(changes) == ["AP-3"]
     assert "「审批中」" in row(changes.store, "activities", "ACT-1")["data_issue"]
     step(changes, full, 10, lambda s: s.table("activities").create([
         {"code": "ACT-2", "name": "春季促销", "type": "市场推广", "stage": "立项申请", "department": "D02",

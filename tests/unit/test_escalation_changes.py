@@ -8,62 +8,26 @@ Two identical companies on the in-memory NocoDB go through the same edits at the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
 from actops.jobs.escalations import JOB
-from actops.kernel import runner
 from actops.kernel.calendar import TZ, prc_calendar_rows
 from actops.messaging.outbox import item_refs
 from actops.store import Store
 from tests.unit.fake_world import fake_store, small_company
+from tests.unit.twins import World, worlds
+from tests.unit.twins import step as twins_step
 
 T0 = datetime(2026, 11, 4, 10, 0, tzinfo=TZ)  # Wednesday
 SOURCES = ("approval_steps", "approval_requests", "reports", "meetings", "action_items", "stage_gates", "problems",
            "evaluations", "audit_findings")
 
 
-class Box:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def send(self, msg) -> None:
-        self.sent.append(msg.key)
-
-
-@dataclass
-class World:
-    clock: dict[str, datetime]
-    api: Any
-    store: Store
-    job: Any
-    box: Box = field(default_factory=Box)
-    loaded: list[Any] = field(default_factory=list)  # the Inputs of each run that was not idle
-    results: list[Any] = field(default_factory=list)
-    calls: list[int] = field(default_factory=list)  # API calls of each run
-    span: tuple[int, int] = (0, 0)  # the last run's requests in the fake server's log
-
-    def run(self) -> Any:
-        before, start = self.api.total_calls, len(self.api.server.log)
-        r = runner.run(self.job, self.store, self.clock["now"], channels={"邮件": self.box, "企业微信": self.box})
-        self.calls.append(self.api.total_calls - before)
-        self.span = (start, len(self.api.server.log))
-        self.results.append(r)
-        return r
-
-    def rows_read(self) -> dict[str, list[int]]:
-        """Open rows the last run that was not idle loaded, by table."""
-        inp = self.loaded[-1]
-        return {t: sorted(r.Id for r in rows) for t, rows in inp.open_rows.items() if rows}
-
-    def reads(self, table: str) -> int:
-        """Reads of ``table``'s rows in the last run, besides the two one-row reads of its mark."""
-        tid = self.store.table(table).table.id
-        log = self.api.server.log[self.span[0]:self.span[1]]
-        return sum(1 for m, p in log if m == "GET" and f"/tables/{tid}/records" in p) - 2
+def rows_read(w: World) -> dict[str, list[int]]:
+    """Open rows the last run that was not idle loaded, by table."""
+    return {t: sorted(r.Id for r in rows) for t, rows in w.loaded[-1].open_rows.items() if rows}
 
 
 def build(store: Store) -> None:
@@ -101,21 +65,7 @@ def twins(monkeypatch) -> tuple[World, World]:
             return datetime(2026, 11, 4, 10, tzinfo=TZ)
 
     monkeypatch.setattr(job_module, "datetime", Wall)
-    clock = {"now": T0}
-    worlds = []
-    for always_full in (False, True):
-        api, store = fake_store(clock)
-        build(store)
-        w = World(clock, api, store, None)
-
-        def load(store, ctx, w=w, always_full=always_full):
-            inp = JOB.load(store, replace(ctx, since=None) if always_full else ctx)
-            w.loaded.append(inp)
-            return inp
-
-        w.job = replace(JOB, load=load)
-        worlds.append(w)
-    changes, full = worlds
+    changes, full = worlds(JOB, build, T0)
     step(changes, full, 0)  # first run: everything read, the due items reminded
     step(changes, full, 10)  # the first run's own writes read back
     step(changes, full, 10)  # nothing changed: idle
@@ -124,28 +74,7 @@ def twins(monkeypatch) -> tuple[World, World]:
 
 
 def step(changes: World, full: World, minutes: int, edit=None) -> None:
-    """Move the clock, make the same edit in both companies, run both, compare the outcome."""
-    changes.clock["now"] += timedelta(minutes=minutes)
-    if edit is not None:
-        edit(changes.store)
-        edit(full.store)
-    a, b = changes.run(), full.run()
-    assert a.note == b.note and a.plan.wake_at == b.plan.wake_at
-    assert a.plan.messages == b.plan.messages and a.plan.row_updates == b.plan.row_updates
-    assert changes.box.sent == full.box.sent
-    assert state(changes.store) == state(full.store)
-
-
-def state(store: Store) -> dict[str, Any]:
-    """Every row of the tables the job writes, and the outbox, without the run-dependent fields."""
-    out: dict[str, Any] = {}
-    for t in (*SOURCES, "employees"):
-        out[t] = {r["Id"]: {k: v for k, v in r.items() if k not in ("CreatedAt", "UpdatedAt")}
-                  for r in store.table(t).rows()}
-    skip = ("CreatedAt", "UpdatedAt", "run_id", "sent_run", "html", "body")
-    out["outbox"] = sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k not in skip and k != "Id"))
-                           for r in store.table("outbox").rows())
-    return out
+    twins_step(changes, full, minutes, edit, tables=(*SOURCES, "employees"), same_messages=True)
 
 
 def read(w: World) -> str:
@@ -160,8 +89,8 @@ def test_an_insert_wakes_only_the_new_row(monkeypatch):
         {"code": "AP-1-S3", "request": "AP-1", "seq": 3, "role": "总监", "assignee": "E02", "status": "待审批",
          "opened_at": datetime(2026, 10, 29, 9, tzinfo=TZ)}]))  # due Mon 11-02 09:00: rung 2 now
     assert read(changes) == "changes" and read(full) == "full"
-    assert changes.rows_read() == {"approval_steps": [3]}
-    assert len(full.rows_read()["approval_steps"]) == 3
+    assert rows_read(changes) == {"approval_steps": [3]}
+    assert len(rows_read(full)["approval_steps"]) == 3
     assert changes.results[-1].plan.messages  # the director and the general manager hear of it
     assert changes.reads("approval_steps") == 1  # one filtered read: Id above the mark
     assert changes.reads("action_items") == changes.reads("reports") == 0
@@ -174,12 +103,12 @@ def test_an_update_wakes_only_the_edited_row(monkeypatch):
     idle_calls = changes.calls[-1]
     # AI-3's deadline is brought forward to yesterday: overdue now.
     step(changes, full, 10, lambda s: s.table("action_items").update([{"Id": 3, "due_date": "2026-11-03"}]))
-    assert changes.rows_read() == {"action_items": [3]}
+    assert rows_read(changes) == {"action_items": [3]}
     assert [m.recipient for m in changes.results[-1].plan.messages] == ["E04"]
     assert changes.reads("action_items") == 1
     assert changes.calls[-1] <= 2 * idle_calls
     step(changes, full, 10)  # its own ladder writes read back: that row again, nothing sent
-    assert changes.rows_read() == {"action_items": [3]} and changes.box.sent == full.box.sent
+    assert rows_read(changes) == {"action_items": [3]} and changes.box.sent == full.box.sent
 
 
 @pytest.mark.req("OPS-3", "REL-1")
@@ -193,7 +122,7 @@ def test_a_delete_retires_the_waiting_message_without_reading_the_table(monkeypa
                if r["status"] == "待发送" and {t for t, _ in item_refs(r["items"])} == {"approval_steps"}]
     assert only_s3
     step(changes, full, 10, lambda s: s.table("approval_steps").table.delete([3]))
-    assert read(changes) == "changes" and "approval_steps" not in changes.rows_read()
+    assert read(changes) == "changes" and "approval_steps" not in rows_read(changes)
     status = {r["Id"]: r["status"] for r in changes.store.table("outbox").rows()}
     assert {status[i] for i in only_s3} == {"已撤回"}
     assert "待发送" in status.values()  # 钱专员's reports reminder still waits for the morning
@@ -210,7 +139,7 @@ def test_an_item_closed_while_its_message_waits_is_retired(monkeypatch):
     waiting = {r["Id"] for r in changes.store.table("outbox").rows() if r["status"] == "待发送" and r["recipient"] == "E05"}
     assert waiting
     step(changes, full, 10, lambda s: s.table("action_items").update([{"Id": 2, "status": "已完成"}]))
-    assert "action_items" not in changes.rows_read()  # closed: no open row to read, the lookup says so
+    assert "action_items" not in rows_read(changes)  # closed: no open row to read, the lookup says so
     assert {r["status"] for r in changes.store.table("outbox").rows() if r["Id"] in waiting} == {"已撤回"}
 
 
@@ -219,14 +148,14 @@ def test_a_row_falling_due_without_an_edit_is_found_by_its_next_escalation_time(
     changes, full = twins(monkeypatch)
     changes.clock["now"] = T0.replace(hour=19)  # the daily reports' ladder moved at 18:00
     step(changes, full, 0)
-    assert changes.rows_read() == {"reports": [1, 2]} and changes.reads("reports") == 3  # + the next due time
+    assert rows_read(changes) == {"reports": [1, 2]} and changes.reads("reports") == 3  # + the next due time
     step(changes, full, 10)  # their own writes read back
     step(changes, full, 10)
     assert changes.results[-1].note == "idle"
     changes.clock["now"] = T0 + timedelta(hours=23, minutes=30)  # Thu 09:30: S2 due at 09:00, S1 and AI-1 at rung 2
     step(changes, full, 0)
     assert read(changes) == "changes"
-    assert changes.rows_read() == {"approval_steps": [1, 2], "action_items": [1]}
+    assert rows_read(changes) == {"approval_steps": [1, 2], "action_items": [1]}
     assert sorted(m.recipient for m in changes.results[-1].plan.messages if m.channel == "邮件") == ["E02", "E05"]
 
 
@@ -237,13 +166,13 @@ def test_a_submitted_report_moves_its_authors_streak_from_their_reports_alone(mo
     assert e04["late_streak"] == 1  # the 11-02 daily report is late
     step(changes, full, 10, lambda s: s.table("reports").update([  # the 11-03 one goes in on time
         {"Id": 2, "submitted_at": datetime(2026, 11, 4, 10, 25, tzinfo=TZ)}]))
-    assert read(changes) == "changes" and changes.rows_read() == {}  # no open row changed
+    assert read(changes) == "changes" and rows_read(changes) == {}  # no open row changed
     # the open-row read, the changed rows' authors, then every report of E04 (``employee in``)
     assert changes.reads("reports") == 3
     assert len(changes.loaded[-1].reports_all) == 2 and len(full.loaded[-1].reports_all) == 3
     assert changes.results[-1].plan.row_updates["employees"] == {e04["Id"]: {"late_streak": 0}}
     step(changes, full, 10)  # the streak it wrote to 员工 is this job's own write: still only changes
-    assert read(changes) == "changes" and changes.rows_read() == {}
+    assert read(changes) == "changes" and rows_read(changes) == {}
 
 
 @pytest.mark.req("OPS-3", "ACT-3")
@@ -252,7 +181,7 @@ def test_an_activity_moved_wakes_its_stage_gates(monkeypatch):
     gate = changes.store.table("stage_gates").rows()[0]
     assert gate["due_at"].startswith("2026-11-15 16:00")  # Mon 11-16 00:00: 5 workdays before Mon 11-23
     step(changes, full, 10, lambda s: s.table("activities").update([{"Id": 1, "start_date": "2026-11-09"}]))
-    assert changes.rows_read() == {"stage_gates": [1]}
+    assert rows_read(changes) == {"stage_gates": [1]}
     assert changes.store.table("stage_gates").rows()[0]["due_at"].startswith("2026-11-01 16:00")
 
 
@@ -272,7 +201,7 @@ def test_a_change_in_settings_or_org_reads_everything(monkeypatch, table, change
     step(changes, full, 10, edit)
     assert read(changes) == "full"
     assert "settings, the calendar, employees" in changes.results[-1].plan.stats["read_why"]
-    assert len(changes.rows_read()["approval_steps"]) == 2
+    assert len(rows_read(changes)["approval_steps"]) == 2
 
 
 @pytest.mark.req("OPS-3")

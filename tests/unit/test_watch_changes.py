@@ -8,9 +8,7 @@ Two identical companies on the in-memory NocoDB go through the same edits at the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -18,36 +16,12 @@ from actops.jobs.watch import JOB
 from actops.kernel import runner
 from actops.kernel.calendar import TZ
 from actops.store import Store
-from tests.unit.fake_world import fake_store, small_company
+from tests.unit.fake_world import small_company
+from tests.unit.twins import World, row, worlds
+from tests.unit.twins import step as twins_step
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=TZ)  # Monday
 TABLES = ("budget_lines", "expenses", "activities", "risks", "risk_history")
-
-
-class Box:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def send(self, msg) -> None:
-        self.sent.append(msg.key)
-
-
-@dataclass
-class World:
-    clock: dict[str, datetime]
-    api: Any
-    store: Store
-    job: Any
-    box: Box = field(default_factory=Box)
-    results: list[Any] = field(default_factory=list)
-
-    def run(self) -> Any:
-        r = runner.run(self.job, self.store, self.clock["now"], channels={"邮件": self.box, "企业微信": self.box})
-        self.results.append(r)
-        return r
-
-    def stats(self) -> dict[str, Any]:
-        return self.results[-1].plan.stats
 
 
 def build(store: Store) -> None:
@@ -69,19 +43,7 @@ def build(store: Store) -> None:
 def twins() -> tuple[World, World]:
     """Two identical companies: a first run that reads everything, its own writes read back,
     then an idle run."""
-    clock = {"now": T0}
-    worlds = []
-    for always_full in (False, True):
-        api, store = fake_store(clock)
-        build(store)
-        w = World(clock, api, store, None)
-
-        def load(store, ctx, always_full=always_full):
-            return JOB.load(store, replace(ctx, since=None) if always_full else ctx)
-
-        w.job = replace(JOB, load=load)
-        worlds.append(w)
-    changes, full = worlds
+    changes, full = worlds(JOB, build, T0)
     step(changes, full, 0)
     assert changes.stats()["read"] == "full" and changes.stats()["lines_updated"] == 6
     step(changes, full, 10)
@@ -93,33 +55,7 @@ def twins() -> tuple[World, World]:
 
 
 def step(changes: World, full: World, minutes: int, edit=None) -> None:
-    """Move the clock, make the same edit in both companies, run both, compare the outcome."""
-    changes.clock["now"] += timedelta(minutes=minutes)
-    if edit is not None:
-        edit(changes.store)
-        edit(full.store)
-    a, b = changes.run(), full.run()
-    assert a.note == b.note
-    assert [m.key for m in a.plan.messages] == [m.key for m in b.plan.messages]
-    assert [(m.recipient, m.subject) for m in a.plan.messages] == [(m.recipient, m.subject) for m in b.plan.messages]
-    assert a.plan.row_updates == b.plan.row_updates and a.plan.inserts == b.plan.inserts
-    assert changes.box.sent == full.box.sent
-    assert state(changes.store) == state(full.store)
-
-
-def state(store: Store) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for t in TABLES:
-        out[t] = {r["Id"]: {k: v for k, v in r.items() if k not in ("CreatedAt", "UpdatedAt")}
-                  for r in store.table(t).rows()}
-    skip = ("CreatedAt", "UpdatedAt", "run_id", "sent_run", "html", "body")
-    out["outbox"] = sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k not in skip and k != "Id"))
-                           for r in store.table("outbox").rows())
-    return out
-
-
-def row(store: Store, table: str, code: str) -> dict[str, Any]:
-    return next(r for r in store.table(table).rows() if r["code"] == code)
+    twins_step(changes, full, minutes, edit, tables=TABLES)
 
 
 def update(table: str, code: str, **values):
