@@ -53,8 +53,28 @@ CATEGORIES = ["策划", "场地", "设备", "物资", "人员", "餐饮", "交�
 ROUTES = {"立项": ("部门负责人", "总经理"), "采购": ("部门负责人", "财务", "CEO")}
 
 
-def _expense_route(amount: float) -> tuple[str, ...]:
+def expense_route(amount: float) -> tuple[str, ...]:
     return ("主管",) if amount < 10000 else ("主管", "财务") if amount < 100000 else ("主管", "财务", "总监")
+
+
+def approval_rows(code: str, kind: str, roles: tuple[str, ...], e: dict, amount: float, activity: str | None,
+                  sent: date, heads: dict[str, str], rng: random.Random) -> tuple[dict, list[dict]]:
+    """A request approved along ``roles`` and its steps (also bench/scale_audit.py's)."""
+    r = {"code": code, "kind": kind, "title": f"{kind}{code}", "applicant": e["code"], "department": e["department"],
+         "amount": amount, "status": "已通过", "submitted_at": ts(sent, 9), "decided_at": ts(sent + timedelta(days=len(roles)), 17)}
+    if activity:
+        r["activity"] = activity
+    if rng.random() < 0.003:  # 总监特批, completed after the fact (late now and then)
+        r |= {"emergency": True, "emergency_by": "E0022", "posthoc_due_at": ts(sent + timedelta(days=5), 18),
+              "posthoc_done_at": ts(sent + timedelta(days=rng.choice([3, 4, 8])), 16)}
+    steps = []
+    for seq, role in enumerate(roles, 1):
+        who = {"部门负责人": heads[e["department"]], "总经理": "E0000", "CEO": "E0000", "财务": "E0021",
+               "总监": "E0022"}.get(role, e.get("manager"))
+        steps.append({"code": f"{code}-{seq}", "request": code, "seq": seq, "role": role,
+                      "assignee": who, "status": "已通过", "opened_at": ts(sent + timedelta(days=seq - 1), 9),
+                      "decided_at": ts(sent + timedelta(days=seq), 11)})
+    return r, steps
 
 
 def company(items: int, seed: int = 20261013) -> dict[str, list[dict]]:
@@ -86,21 +106,9 @@ def company(items: int, seed: int = 20261013) -> dict[str, list[dict]]:
         return START + timedelta(days=rng.randrange(days))
 
     def request(code: str, kind: str, roles: tuple[str, ...], e: dict, amount: float, activity: str | None) -> None:
-        sent = day()
-        r = {"code": code, "kind": kind, "title": f"{kind}{code}", "applicant": e["code"], "department": e["department"],
-             "amount": amount, "status": "已通过", "submitted_at": ts(sent, 9), "decided_at": ts(sent + timedelta(days=len(roles)), 17)}
-        if activity:
-            r["activity"] = activity
-        if rng.random() < 0.003:  # 总监特批, completed after the fact (late now and then)
-            r |= {"emergency": True, "emergency_by": "E0022", "posthoc_due_at": ts(sent + timedelta(days=5), 18),
-                  "posthoc_done_at": ts(sent + timedelta(days=rng.choice([3, 4, 8])), 16)}
+        r, steps = approval_rows(code, kind, roles, e, amount, activity, day(), heads, rng)
         t["approval_requests"].append(r)
-        for seq, role in enumerate(roles, 1):
-            who = {"部门负责人": heads[e["department"]], "总经理": "E0000", "CEO": "E0000", "财务": "E0021",
-                   "总监": "E0022"}.get(role, e.get("manager"))
-            t["approval_steps"].append({"code": f"{code}-{seq}", "request": code, "seq": seq, "role": role,
-                                        "assignee": who, "status": "已通过", "opened_at": ts(sent + timedelta(days=seq - 1), 9),
-                                        "decided_at": ts(sent + timedelta(days=seq), 11)})
+        t["approval_steps"] += steps
 
     for n in range(n_act):
         e, start = rng.choice(staff), day()
@@ -124,7 +132,7 @@ def company(items: int, seed: int = 20261013) -> dict[str, list[dict]]:
         amount = round(rng.lognormvariate(8.3, 1.0), 2) if rng.random() < 0.998 else rng.randrange(100, 300) * 1000
         if rng.random() < 0.8:
             act = rng.choice(t["activities"])["code"]
-            request(f"RE{n:06d}", "费用", _expense_route(amount), e, amount, act)
+            request(f"RE{n:06d}", "费用", expense_route(amount), e, amount, act)
             expense_requests.append((f"RE{n:06d}", act, amount))
         else:
             request(f"RP{n:06d}", "采购", ROUTES["采购"], e, amount, None)

@@ -30,6 +30,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from audit import ROUTES, approval_rows, expense_route
 from common import (
     batches,
     bench_store,
@@ -43,7 +44,6 @@ from common import (
     raw_pages,
     store_columns,
     timed,
-    ts,
 )
 from pgload import link_after, load
 
@@ -61,12 +61,7 @@ YEAR, DAYS = date(2026, 1, 1), 365
 START, END = date(2026, 7, 1), date(2026, 9, 30)
 CYCLE = "2026-Q3"
 CATEGORIES = ["策划", "场地", "设备", "物资", "人员", "餐饮", "交通", "宣传"]
-ROUTES = {"立项": ("部门负责人", "总经理"), "采购": ("部门负责人", "财务", "CEO")}
 SMALL = ["settings", "calendar", "employees", "departments", "approval_routes", "audit_cycles"]
-
-
-def _expense_route(amount: float) -> tuple[str, ...]:
-    return ("主管",) if amount < 10000 else ("主管", "财务") if amount < 100000 else ("主管", "财务", "总监")
 
 
 def staff_list(n_people: int) -> list[dict]:
@@ -96,20 +91,9 @@ def company(rows: int, n_act: int, n_req: int, n_people: int, seed: int = 202610
 
     def request(code: str, kind: str, roles: tuple[str, ...], e: dict, amount: float, activity: str | None,
                 sent: date) -> None:
-        r = {"code": code, "kind": kind, "title": f"{kind}{code}", "applicant": e["code"], "department": e["department"],
-             "amount": amount, "status": "已通过", "submitted_at": ts(sent, 9), "decided_at": ts(sent + timedelta(days=len(roles)), 17)}
-        if activity:
-            r["activity"] = activity
-        if rng.random() < 0.003:  # 总监特批, completed after the fact (late now and then)
-            r |= {"emergency": True, "emergency_by": "E0022", "posthoc_due_at": ts(sent + timedelta(days=5), 18),
-                  "posthoc_done_at": ts(sent + timedelta(days=rng.choice([3, 4, 8])), 16)}
+        r, steps = approval_rows(code, kind, roles, e, amount, activity, sent, heads, rng)
         t["approval_requests"].append(r)
-        for seq, role in enumerate(roles, 1):
-            who = {"部门负责人": heads[e["department"]], "总经理": "E0000", "CEO": "E0000", "财务": "E0021",
-                   "总监": "E0022"}.get(role, e.get("manager"))
-            t["approval_steps"].append({"code": f"{code}-{seq}", "request": code, "seq": seq, "role": role,
-                                        "assignee": who, "status": "已通过", "opened_at": ts(sent + timedelta(days=seq - 1), 9),
-                                        "decided_at": ts(sent + timedelta(days=seq), 11)})
+        t["approval_steps"] += steps
 
     lines: dict[str, list[str]] = {}
     for n in range(n_act):
@@ -135,7 +119,7 @@ def company(rows: int, n_act: int, n_req: int, n_people: int, seed: int = 202610
         amount = round(rng.lognormvariate(8.3, 1.0), 2) if rng.random() < 0.998 else rng.randrange(100, 300) * 1000
         if rng.random() < 0.8:
             act = rng.choice(codes)
-            request(f"RE{n:06d}", "费用", _expense_route(amount), e, amount, act, day())
+            request(f"RE{n:06d}", "费用", expense_route(amount), e, amount, act, day())
             expense_requests.append((f"RE{n:06d}", act, amount))
         else:
             request(f"RP{n:06d}", "采购", ROUTES["采购"], e, amount, None, day())
