@@ -48,9 +48,9 @@ from common import (
 from pgload import link_after, load
 
 from actops.jobs import audit
-from actops.jobs.audit.closing import IN_CHUNK
 from actops.jobs.audit.population import FRAME_FIELDS
 from actops.kernel.calendar import TZ, prc_calendar_rows
+from actops.kernel.changed_rows import IN_CHUNK
 from actops.nocodb import F
 
 TABLES = {"settings", "calendar", "departments", "employees", "activity_types", "customers", "activities",

@@ -217,3 +217,16 @@ def test_a_drawn_item_whose_row_has_a_bad_value_is_sampled_and_said(store):
     assert "科目" in (rows(store, "expenses")["EXP-BAD"]["data_issue"] or "")
 
 
+@pytest.mark.req("AUD-1", "AUD-3")
+def test_a_drawn_key_no_filter_can_carry_is_sampled_and_the_run_goes_on(store):
+    """NocoDB splits an ``in`` list at commas: a claim keyed 「EXP,9」 cannot be looked up by key.
+    It is in the population (always included: a large amount) and sampled; its pre-check says
+    it could not be made; the rest of the draw goes on."""
+    store.table("expenses").create([{"code": "EXP,9", "activity": "ACT-02", "category": "物资", "amount": 180000,
+                                     "spent_on": date(2026, 8, 3), "employee": "E04", "status": "已支付"}])
+    result = run(store)
+    assert result.status == "成功" and result.plan.stats["cycles_drawn"] == 1
+    odd = rows(store, "audit_samples")["2026-Q3-E-EXP,9"]
+    assert odd["reason"] == "大额事项" and "系统未能预检" in odd["notes"]
+    assert sum(1 for r in rows(store, "audit_samples").values() if r["item_kind"] == "费用") > 1
+

@@ -17,16 +17,22 @@ class ReadAll(Exception):
     """Reading changes cannot be trusted here: the run reads everything (the reason)."""
 
 
+def filterable(values: Iterable[Any]) -> set[str]:
+    """The values an ``in`` filter can carry (NocoDB splits its list at commas)."""
+    return {str(v) for v in values if v not in (None, "") and "," not in str(v)}
+
+
 def chunks(values: Iterable[Any], n: int = IN_CHUNK) -> list[list[str]]:
     vals = sorted({str(v) for v in values if v not in (None, "")})
     return [vals[i:i + n] for i in range(0, len(vals), n)]
 
 
 def read_in(bound: Any, name: str, values: Iterable[Any], where: Expr | None = None, also: Expr | None = None,
-            fields: Sequence[str] | None = None) -> tuple[list[Record], list[Issue]]:
+            fields: Sequence[str] | None = None, links: bool = True) -> tuple[list[Record], list[Issue]]:
     """Validated rows whose ``name`` is one of ``values`` (and ``where``), 50 values a call,
     plus the rows ``also`` matches (read with the first call); each row once. A value that
-    cannot travel in an ``in`` filter (a comma) makes the run read everything."""
+    cannot travel in an ``in`` filter (a comma) makes the run read everything (:class:`ReadAll`;
+    :func:`filterable` leaves such values out beforehand). ``links``: see ``BoundTable.stream``."""
     calls: list[Expr] = []
     for chunk in chunks(values):
         try:
@@ -38,7 +44,7 @@ def read_in(bound: Any, name: str, values: Iterable[Any], where: Expr | None = N
     recs: dict[int, Record] = {}
     probs: list[Issue] = []
     for cond in calls:
-        r, p = bound.read(bound.where(cond & where if where is not None else cond), fields=fields)
+        r, p = bound.read(bound.where(cond & where if where is not None else cond), fields=fields, links=links)
         recs.update({x.Id: x for x in r})
         probs += p
     return sorted(recs.values(), key=lambda x: x.Id), probs

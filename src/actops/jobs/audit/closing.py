@@ -22,11 +22,11 @@ from typing import Any
 
 from actops.jobs.audit import findings, report, verdict
 from actops.jobs.audit.verdict import Row
+from actops.kernel.changed_rows import filterable, read_in
 from actops.kernel.org import CHANNEL_EMAIL, Org
 from actops.kernel.runner import Plan
 from actops.kernel.snapshot import Snapshot
 from actops.messaging.outbox import Message, message_key
-from actops.nocodb import F
 from actops.records import Issue
 
 CYCLES, SAMPLES, FINDINGS = "audit_cycles", "audit_samples", "audit_findings"
@@ -34,7 +34,6 @@ DRAWN, IN_AUDIT, DONE = "已抽样", "审计中", "已完成"
 OPEN = (DRAWN, IN_AUDIT)
 OWNER_OF = {"审批": ("approval_requests", "applicant"), "费用": ("expenses", "employee"),
             "活动": ("activities", "owner")}
-IN_CHUNK = 50
 RETRY_AFTER = timedelta(hours=1)
 KIND = "审计报告"
 
@@ -63,30 +62,23 @@ class Closing:
     issues: list[Issue] = field(default_factory=list)
 
 
-def chunks(values: Iterable[str]) -> Iterable[list[str]]:
-    vs = sorted(set(values))
-    for i in range(0, len(vs), IN_CHUNK):
-        yield vs[i:i + IN_CHUNK]
-
-
-def _read_in(store: Any, table: str, name: str, values: Iterable[str], out: Closing,
-             fields: list[str] | None = None) -> list[Any]:
-    t, got = store.table(table), []
-    for chunk in chunks(values):
-        recs, probs = t.read(t.where(F(name).in_(chunk)), fields=fields)
-        got += recs
-        out.issues += probs
-    return got
+def read_keys(store: Any, table: str, name: str, values: Iterable[str], issues: list[Issue],
+              fields: list[str] | None = None, links: bool = True) -> list[Any]:
+    """Rows of ``table`` whose ``name`` is one of ``values``, 50 a call; a value no filter can
+    carry (a comma) finds nothing: the row it names shows as not found, never a failed run."""
+    recs, probs = read_in(store.table(table), name, filterable(values), fields=fields, links=links)
+    issues += probs
+    return recs
 
 
 def load(store: Any, cycles: list[Any]) -> Closing:
     out = Closing(cycles)
     if not cycles:
         return out
-    for s in _read_in(store, SAMPLES, "cycle", [c.code for c in cycles], out):
+    for s in read_keys(store, SAMPLES, "cycle", [c.code for c in cycles], out.issues):
         if s.code and s.cycle:
             out.rows.setdefault(s.cycle, []).append(_row(s))
-    for f in _read_in(store, FINDINGS, "cycle", [c.code for c in cycles], out):
+    for f in read_keys(store, FINDINGS, "cycle", [c.code for c in cycles], out.issues):
         out.found.setdefault(f.cycle, []).append(f)
     made = {f.code for fs in out.found.values() for f in fs}
     wanted: dict[str, dict[str, list[str]]] = {}  # kind → item → sample codes
@@ -96,11 +88,11 @@ def load(store: Any, cycles: list[Any]) -> Closing:
                 wanted.setdefault(r.kind, {}).setdefault(r.item, []).append(r.code)
     for kind, items in wanted.items():
         table, owner = OWNER_OF[kind]
-        for rec in _read_in(store, table, "code", items, out, fields=["code", owner]):
+        for rec in read_keys(store, table, "code", items, out.issues, fields=["code", owner]):
             for sample in items.get(rec.code, []):
                 out.item_owners[sample] = getattr(rec, owner)
     rechecks = [r.item for rows in out.rows.values() for r in rows if r.kind == findings.RECHECK]
-    out.prior = {f.code: f for f in _read_in(store, FINDINGS, "code", rechecks, out, fields=["code", "status"])}
+    out.prior = {f.code: f for f in read_keys(store, FINDINGS, "code", rechecks, out.issues, fields=["code", "status"])}
     if any(rows and not verdict.pending(rows) for rows in out.rows.values()):
         cust = store.table("customers").rows(fields=["name", "contact_name"])
         out.names = [str(v) for c in cust for v in (c.get("name"), c.get("contact_name")) if v]

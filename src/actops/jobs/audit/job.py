@@ -33,7 +33,7 @@ from actops.jobs.audit.strata import AllocationError
 from actops.kernel.runner import FunctionJob, Plan, RunContext
 from actops.kernel.snapshot import Snapshot, load_snapshot
 from actops.nocodb import F
-from actops.records import Issue
+from actops.records import Issue, dedupe_issues
 
 NAME = "audit"
 NOTE_TAG = "审计抽样"
@@ -98,7 +98,7 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     samples, probs2 = store.table(SAMPLES).read(store.table(SAMPLES).where(F("cycle").in_([c.code for c in cycles])))
     issues += probs2
     inp.existing = {s.code: s for s in samples if s.code}
-    inp.issues = list(dict.fromkeys(issues))  # a row read by the frame and again as drawn is said once
+    inp.issues = dedupe_issues(issues)  # a row read by the frame and again as drawn is said once
     return inp
 
 
@@ -133,12 +133,7 @@ def _drawn_rows(store: Any, inp: Inputs, routes: list[Any], findings: list[Any],
     keys = population.picked(p for d in inp.draws.values() if isinstance(d, draw.Draw) for p in d.picks)
 
     def by(table: str, name: str, values: set[str]) -> list[Any]:
-        t, got = store.table(table), []
-        for chunk in closing.chunks(values):
-            recs, probs = t.read(t.where(F(name).in_(chunk)), links=False)
-            got += recs
-            issues.extend(probs)
-        return got
+        return closing.read_keys(store, table, name, values, issues, links=False)
 
     expenses = by("expenses", "code", keys.get("expense", set()))
     activities = by("activities", "code", keys.get("activity", set()))
