@@ -200,8 +200,7 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
                    STEPS: [s.Id for ss in inp.steps.values() for s in ss],
                    DECISIONS: [d.Id for dd in inp.decisions.values() for d in dd],
                    "activities": [a.Id for a in inp.gated], **inp.snap.checked}
-    out.stats = {**stats, "read": "full" if inp.scope.full else "changes", "read_why": inp.scope.why,
-                 "rows_read": dict(inp.scope.rows_read)}
+    out.stats = {**stats, **inp.scope.stats()}
     out.state = inp.scope.state()
     return out
 

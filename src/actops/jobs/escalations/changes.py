@@ -57,6 +57,9 @@ class Scope:
     floors: Mapping[str, datetime | None] = field(default_factory=dict)  # earliest due time of rows not read
     rows_read: Mapping[str, int] = field(default_factory=dict)
 
+    def stats(self) -> dict[str, Any]:
+        return {"read": "full" if self.full else "changes", "read_why": self.why, "rows_read": dict(self.rows_read)}
+
     def state(self, due_by_table: Mapping[str, datetime | None]) -> dict[str, Any]:
         """What the next run needs to read only changes (``Plan.state``)."""
         return {"full_read_at": self.full_read_at.isoformat() if self.full_read_at else None,

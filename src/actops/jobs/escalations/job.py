@@ -248,9 +248,7 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
     out.checked = {**inp.base.checked, CYCLES: [c.Id for c in inp.cycles.values()],
                    **{s.table: [r.Id for r in inp.open_rows[s.table]] for s in SOURCES}}
     out.stats = {"open_items": len(items), "notices_owed": len(owed), "notices_new": len(fresh),
-                 "messages_planned": len(out.messages),
-                 "read": "full" if inp.scope.full else "changes", "read_why": inp.scope.why,
-                 "rows_read": dict(inp.scope.rows_read)}
+                 "messages_planned": len(out.messages), **inp.scope.stats()}
     return out
 
 
