@@ -144,7 +144,7 @@ class BoundTable:
         without the link: for reads filtered on that key column (``in`` lookups of a few rows),
         where mapping the link would read every key of the linked table. ``keep_keys=False``:
         the store does not remember the rows' keys (a fold over a table too large for that)."""
-        every = where is None and (fields is None or self.spec.key in fields)  # the table's key map
+        every = self._every(where, fields)
         if fields is not None and "data_issue" in self.titles and "data_issue" not in fields:
             fields = [*fields, "data_issue"]
         for page in self.table.pages(where, self._request_titles(fields, links)):
@@ -159,7 +159,7 @@ class BoundTable:
         Their keys are remembered by the store (all of them when every row was read), so rows
         read next that link to these cost no read of this table's keys."""
         rows = self.table.all(where, self._request_titles(fields))
-        self._learn_keys(rows, every=where is None and fields is None)
+        self._learn_keys(rows, every=self._every(where, fields))
         return rows
 
     def finish(self, rows: list[dict[str, Any]], salvage: bool = False, few: bool = False,
@@ -178,6 +178,10 @@ class BoundTable:
                 self.notes[r["Id"]] = r[note]
             else:
                 self.notes.pop(r["Id"], None)
+
+    def _every(self, where: str | None, fields: Sequence[str] | None) -> bool:
+        """Does a read give every row's key (so its keys are the table's key map)?"""
+        return where is None and (fields is None or self.spec.key in fields)
 
     def _learn_keys(self, rows: list[dict[str, Any]], every: bool = False) -> None:
         key = self.title(self.spec.key) if self.spec.key in self.titles else None
