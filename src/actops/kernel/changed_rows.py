@@ -28,11 +28,12 @@ def chunks(values: Iterable[Any], n: int = IN_CHUNK) -> list[list[str]]:
 
 
 def read_in(bound: Any, name: str, values: Iterable[Any], where: Expr | None = None, also: Expr | None = None,
-            fields: Sequence[str] | None = None, links: bool = True) -> tuple[list[Record], list[Issue]]:
+            fields: Sequence[str] | None = None, links: bool = True,
+            salvage: bool = False) -> tuple[list[Record], list[Issue]]:
     """Validated rows whose ``name`` is one of ``values`` (and ``where``), 50 values a call,
     plus the rows ``also`` matches (read with the first call); each row once. A value that
     cannot travel in an ``in`` filter (a comma) makes the run read everything (:class:`ReadAll`;
-    :func:`filterable` leaves such values out beforehand). ``links``: see ``BoundTable.stream``."""
+    :func:`filterable` leaves such values out beforehand). ``links``, ``salvage``: see ``BoundTable.stream``."""
     calls: list[Expr] = []
     for chunk in chunks(values):
         try:
@@ -44,7 +45,8 @@ def read_in(bound: Any, name: str, values: Iterable[Any], where: Expr | None = N
     recs: dict[int, Record] = {}
     probs: list[Issue] = []
     for cond in calls:
-        r, p = bound.read(bound.where(cond & where if where is not None else cond), fields=fields, links=links)
+        r, p = bound.read(bound.where(cond & where if where is not None else cond), fields=fields, links=links,
+                          salvage=salvage)
         recs.update({x.Id: x for x in r})
         probs += p
     return sorted(recs.values(), key=lambda x: x.Id), probs

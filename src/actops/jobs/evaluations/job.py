@@ -34,6 +34,7 @@ from actops.jobs.evaluations.cycle import (
 )
 from actops.jobs.evaluations.grading import bands_from_rows
 from actops.jobs.evaluations.kpi import KpiDef
+from actops.jobs.evaluations.ops_rows import read_ops
 from actops.jobs.evaluations.people_kpi import kpi_for_people
 from actops.jobs.evaluations.periods import MONTH, QUARTER, Period, parse_period, round_half_up
 from actops.jobs.evaluations.streaks import met_target
@@ -148,10 +149,8 @@ def _load_scoring(store: Any, inp: Inputs, cycles: list[Any], scored: list[tuple
     rt = store.table(KPI_RESULTS)
     res, probs = rt.read(rt.where(F("period").in_(sorted({p.code for _, p in scored}))))
     inp.results, inp.issues = res, inp.issues + probs
-    got = {}
-    for name in OPS:
-        got[name], probs = store.table(name).read()
-        inp.issues += probs
+    got, probs = read_ops(store, [p for _, p in scored])
+    inp.issues += probs
     inp.data = Data(**got, department_of={e.code: e.department for e in inp.snap.employees if e.code})
     ft = store.table("audit_findings")
     found, probs = ft.read(ft.where(F("fraud").checked()))

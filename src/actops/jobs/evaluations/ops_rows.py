@@ -1,0 +1,69 @@
+"""The operations rows a scoring run reads: those its periods can count, not the tables whole.
+
+The rules in :mod:`.actuals` still test every date exactly; these reads only leave out rows
+no rule of these periods could count, so a quarter costs the quarter's rows, not the years
+before it (issue 12: cost follows the data a run needs). What each rule looks at:
+
+* activities closed (结项时间) or planned to end (结束日期) in the periods, plus every activity a
+  feedback or action item read here names (its type, department and owner);
+* feedback submitted in the periods, or with no 提交时间 (those fall back to the activity's
+  结束日期);
+* plan tasks and action items due in the periods, with the plans the tasks name.
+
+A 时间 (datetime) bound is widened by a day each side: NocoDB compares the stored instant's
+day, the rules the Beijing day.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from actops.jobs.evaluations.periods import Period
+from actops.kernel.changed_rows import read_in
+from actops.nocodb import F
+from actops.nocodb.where import Expr, or_
+from actops.records import Issue
+
+MARGIN = timedelta(days=1)
+
+
+def read_ops(store: Any, periods: list[Period]) -> tuple[dict[str, list[Any]], list[Issue]]:
+    """The rows of ``activities``, ``feedback``, ``plans``, ``plan_tasks`` and ``action_items``
+    the periods need, validated, and the problems of the rows read."""
+    spans = sorted({(p.start, p.end) for p in periods})
+
+    def days(name: str, margin: timedelta = timedelta(0)) -> Expr:
+        return or_(*(F(name).on_or_after(a - margin) & F(name).on_or_before(b + margin) for a, b in spans))
+
+    def times(name: str) -> Expr:
+        return days(name, MARGIN)
+
+    issues: list[Issue] = []
+
+    def read(name: str, where: Expr | None) -> list[Any]:
+        t = store.table(name)
+        recs, probs = t.read(t.where(where) if where is not None else None)
+        issues.extend(probs)
+        return recs
+
+    def by_code(name: str, codes: set[str]) -> list[Any]:
+        if not codes:
+            return []
+        if any("," in c for c in codes):  # no `in` filter can carry it: read the table
+            return [r for r in read(name, None) if str(r.code) in codes]
+        recs, probs = read_in(store.table(name), "code", codes)
+        issues.extend(probs)
+        return recs
+
+    got: dict[str, list[Any]] = {
+        "activities": read("activities", times("closed_at") | days("end_date")),
+        "feedback": read("feedback", times("submitted_at") | F("submitted_at").is_blank()),
+        "plan_tasks": read("plan_tasks", days("due_date")),
+        "action_items": read("action_items", days("due_date")),
+    }
+    got["plans"] = by_code("plans", {str(t.plan) for t in got["plan_tasks"] if t.plan})
+    have = {str(a.code) for a in got["activities"]}
+    named = {str(x.activity) for x in (*got["feedback"], *got["action_items"]) if x.activity} - have
+    got["activities"] += by_code("activities", named)
+    return got, issues

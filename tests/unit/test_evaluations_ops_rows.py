@@ -1,0 +1,73 @@
+"""Scoring reads the rows its periods can count, not the tables whole (issue 12), and every
+KPI rule gives the same facts from those rows as from the whole tables.
+
+Two years of activities, feedback, plan tasks and action items on the in-memory NocoDB, with
+the edges that matter: times just inside and outside a period in Beijing time (a UTC day
+apart), feedback without 提交时间 (dated by its activity's 结束日期), an action item and a
+feedback row naming an activity of another year, a task whose plan is only named by it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from actops.jobs.evaluations.actuals import RULES, Data
+from actops.jobs.evaluations.ops_rows import read_ops
+from actops.jobs.evaluations.periods import parse_period
+from actops.kernel.calendar import TZ
+from tests.unit.fake_world import fake_store
+from tests.unit.ops_company import ops_company
+
+OPS = ("activities", "feedback", "plans", "plan_tasks", "action_items")
+
+
+@pytest.fixture(scope="module")
+def store():
+    _, s = fake_store({"now": datetime(2026, 12, 1, 2, 0, tzinfo=UTC)})
+    ops_company(s)
+    return s
+
+
+def _facts(data: Data, period, as_of: date) -> dict[str, tuple]:
+    out = {}
+    for code, (rule, _) in RULES.items():
+        facts, notes = rule(data, period, as_of)
+        out[code] = (sorted(facts, key=repr), notes)
+    return out
+
+
+@pytest.mark.req("KPI-2", "OPS-3")
+@pytest.mark.parametrize("codes", [["2026-Q3"], ["2026-07"], ["2026"], ["2026-Q3", "2025-Q4"]])
+def test_the_periods_rows_give_the_same_facts_as_the_whole_tables(store, codes):
+    periods = [parse_period(c) for c in codes]
+    whole = {n: store.table(n).read()[0] for n in OPS}
+    got, issues = read_ops(store, periods)
+    assert issues == []
+    people = {e["code"]: e["department"] for e in store.table("employees").rows()}
+    for p in periods:
+        as_of = p.end + timedelta(days=10)
+        assert _facts(Data(**got, department_of=people), p, as_of) == _facts(Data(**whole, department_of=people), p, as_of)
+    if codes != ["2026"]:  # a quarter or a month of a two-year base reads a fraction of it
+        for n in ("plan_tasks", "action_items"):
+            assert len(got[n]) < len(whole[n]) / 3, n
+    # and each activity read is one the periods can count, or one a row read names
+    named = {x.activity for x in (*got["feedback"], *got["action_items"])}
+    near = [(p.start - timedelta(days=1), p.end + timedelta(days=1)) for p in periods]
+    for a in got["activities"]:
+        closed = a.closed_at.astimezone(TZ).date() if a.closed_at else None
+        assert a.code in named or any(p.start <= a.end_date <= p.end for p in periods) or any(
+            closed and lo <= closed <= hi for lo, hi in near), a.code
+    assert len(got["activities"]) < len(whole["activities"])
+
+
+@pytest.mark.req("OPS-3")
+def test_an_activity_of_another_year_named_by_an_item_of_the_period_is_read(store):
+    store.table("activities").create([{"code": "ACT-OLD", "name": "旧活动", "type": "培训", "stage": "归档",
+                                       "department": "D07", "owner": "E05", "start_date": date(2024, 3, 1),
+                                       "end_date": date(2024, 3, 2)}])
+    store.table("action_items").create([{"code": "AI-NEW", "title": "跟进", "owner": "E04", "activity": "ACT-OLD",
+                                         "due_date": date(2026, 8, 3)}])
+    got, _ = read_ops(store, [parse_period("2026-Q3")])
+    assert "ACT-OLD" in {a.code for a in got["activities"]}
+    assert "AI-NEW" in {i.code for i in got["action_items"]}
