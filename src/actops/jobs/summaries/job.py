@@ -15,6 +15,7 @@ from typing import Any
 
 from actops.jobs.summaries.metrics import COMPANY, Data, Month, Numbers, compute
 from actops.jobs.summaries.report import Rendered, artifact, render
+from actops.jobs.summaries.rows import read_month
 from actops.kernel.calendar import TZ
 from actops.kernel.links import RowLinks
 from actops.kernel.org import CHANNEL_EMAIL, Person
@@ -75,21 +76,7 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     if not inp.force and done and (wanted is None and COMPANY in done or wanted and wanted[0] in done):
         return inp  # made already: nothing else is read
     inp.snap = load_snapshot(store, ctx.now)
-    first = month.previous().start
-    recs: dict[str, list[Any]] = {}
-    for name, where, fields in (
-        ("activities", None, None),
-        ("approval_requests", F("decided_at").on_or_after(first.date()), None),
-        ("approval_steps", F("escalation_level") >= 1, ["request", "escalation_level"]),
-        ("reports", F("due_at").on_or_after(first.date()), ["employee", "due_at", "submitted_at"]),
-        ("action_items", None, ["owner", "department", "due_date", "status", "done_at"]),
-        ("kpi_results", F("period").in_([str(month), str(month.previous())]), None),
-        ("budget_lines", None, ["activity", "category", "amount", "spent"]),
-        ("risks", None, ["activity", "likelihood", "impact", "status"]),
-        ("feedback", F("submitted_at").on_or_after(first.date()), ["activity", "satisfaction", "submitted_at"]),
-    ):
-        t = store.table(name)
-        recs[name], _ = t.read(t.where(where) if where is not None else None, fields=fields, salvage=True)
+    recs = read_month(store, month)
     people = {e.code: (e.name, e.department) for e in inp.snap.employees}
     inp.data = Data(people=people, **{k: recs[k] for k in ("activities", "kpi_results", "budget_lines", "risks",
                                                            "feedback", "reports", "action_items")},
