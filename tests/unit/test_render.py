@@ -196,3 +196,18 @@ def test_every_digest_carries_the_personal_link_and_none_without_one():
     assert "我的待办" not in html and "请在系统中查看其余事项" in html
     _, html, md = render_digest(small, NOW, todo_url="javascript:alert(1)")
     assert "javascript" not in html and "javascript" not in md
+
+
+def test_a_template_is_compiled_once_per_process_and_an_edit_is_still_picked_up(tmp_path):
+    import os
+
+    (tmp_path / "hello.txt.j2").write_text("你好 {{ name }}", encoding="utf-8")
+    env = environment(tmp_path)
+    assert environment(tmp_path) is env  # one environment per folder: templates compile once
+    assert env.get_template("hello.txt.j2").render(name="王") == "你好 王"
+    t = env.get_template("hello.txt.j2")
+    assert env.get_template("hello.txt.j2") is t  # cached while the file is unchanged
+    (tmp_path / "hello.txt.j2").write_text("您好 {{ name }}", encoding="utf-8")
+    st = os.stat(tmp_path / "hello.txt.j2")
+    os.utime(tmp_path / "hello.txt.j2", (st.st_atime, st.st_mtime + 5))  # an admin's edit, seconds later
+    assert environment(tmp_path).get_template("hello.txt.j2").render(name="王") == "您好 王"

@@ -7,6 +7,7 @@ labels beside their rules, so the templates in ``templates/`` stay layout only.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -49,9 +50,18 @@ def local_time(dt: datetime | None) -> str:
 
 
 def environment(templates_dir: Path | None = None) -> jinja2.Environment:
-    """Jinja environment: autoescape for ``*.html.j2``, undefined names are errors."""
+    """Jinja environment: autoescape for ``*.html.j2``, undefined names are errors. One per
+    folder and process, so each template is compiled once, not once a message (a run with 160
+    messages spent 5 s compiling); an edited template file is still picked up at its next use
+    (``auto_reload`` checks the file's time)."""
+    return _environment(str(templates_dir or _REPO_ROOT / "templates"))
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(folder: str) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir or _REPO_ROOT / "templates")),
+        loader=jinja2.FileSystemLoader(folder),
+        auto_reload=True,
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html.j2",), default_for_string=False, default=False
         ),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 OK, WARN, OVER = "正常", "预警", "超支"
 RANK = {None: 0, OK: 0, WARN: 1, OVER: 2}
@@ -33,6 +33,21 @@ class Finding:
     field: str
     value: Any
     why: str
+
+
+class Spent(NamedTuple):
+    """What these rules take from an expense: a million of these fit in memory, a million
+    validated records do not (a full read folds each page into these, OPS-4)."""
+
+    Id: int
+    activity: Any
+    category: Any
+    amount: float | None
+    status: Any
+
+
+def spent(rows: Iterable[Any]) -> list[Spent]:
+    return [Spent(r.Id, r.activity, r.category, r.amount, r.status) for r in rows]
 
 
 @dataclass

@@ -48,7 +48,7 @@ class Inputs:
     snap: Snapshot
     activities: dict[str, dict[str, Any]]  # code → raw row (code, name, stage, owner, closed_at, variance)
     lines: list[Any]
-    expenses: list[Any]
+    expenses: list[budget.Spent]
     risks: list[Any]
     history: list[Any]
     specs: dict[str, Any]  # table name → TableSpec, for the Chinese titles of issues
@@ -79,13 +79,17 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         except ReadAll as err:
             why = str(err)
         else:
-            read = {LINES: ch.lines, EXPENSES: ch.expenses, RISKS: ch.risks, HISTORY: ch.history}
+            read = {LINES: ch.lines, EXPENSES: budget.spent(ch.expenses), RISKS: ch.risks, HISTORY: ch.history}
             issues += ch.issues
             scope = Scope(False, "only the activities and risks changed rows name",
                           datetime.fromisoformat(ctx.since.previous_state["full_read_at"]), context)
     if why is not None:
-        for name, fields in ((LINES, None), (EXPENSES, None), (RISKS, None), (HISTORY, HISTORY_FIELDS)):
+        for name, fields in ((LINES, None), (RISKS, None), (HISTORY, HISTORY_FIELDS)):
             read[name], probs = store.table(name).read(fields=fields)
+            issues += probs
+        read[EXPENSES] = []
+        for recs, probs in store.table(EXPENSES).stream():  # the large table: a page at a time
+            read[EXPENSES] += budget.spent(recs)
             issues += probs
         scope = Scope(True, why, ctx.now, context)
     for name in (LINES, RISKS):
