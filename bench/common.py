@@ -72,6 +72,12 @@ def in_child(fn: Callable[..., Any], *args: Any) -> float:
     return time.perf_counter() - t0
 
 
+def preload() -> None:
+    """Import what a job run imports lazily (Prefect's runtime, for the run id: about 5 s) before
+    the children fork, as a flow run has it imported: the children time the job, not imports."""
+    import prefect.runtime  # noqa: F401
+
+
 def child_result(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
     """``fn(*args)`` in a forked process, so its peak RSS is its own: (what it returned, which
     must pickle; its process's peak RSS in MB). Exits when the child fails."""
@@ -121,6 +127,28 @@ def raw_pages(http: httpx.Client, tid: str, fields: Sequence[str] | None = None,
         if len(page) < 1000:
             return total
         last = page[-1]["Id"]
+
+
+def record_gets(store: Store) -> list[str]:
+    """The URLs of every read of rows ``store`` makes from now on, for :func:`replay`."""
+    gets: list[str] = []
+
+    def record(req: httpx.Request) -> None:
+        if req.method == "GET" and req.url.path.endswith("/records"):
+            gets.append(str(req.url))
+
+    store.api._http.event_hooks["request"].append(record)  # the bench's eye on the job's reads
+    return gets
+
+
+def replay(urls: Sequence[str]) -> tuple[int, float]:
+    """The same GETs with plain httpx, nothing parsed beyond JSON: the API's ceiling for exactly
+    the pages a job read. (rows returned, seconds)"""
+    http, n = http_client(), 0
+    t0 = time.perf_counter()
+    for u in urls:
+        n += len(http.get(u).json().get("list", []))
+    return n, time.perf_counter() - t0
 
 
 def raw_read(http: httpx.Client, table_ids: list[str],

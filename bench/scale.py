@@ -1,8 +1,12 @@
 """A million rows (issue 12, part 4) on PostgreSQL: escalations over 1,000,000 action items
-(the default), or the audit job's draw over 1,000,000 expenses (``--job audit``: bench/scale_audit.py).
+(the default), the audit job's draw over 1,000,000 expenses (``--job audit``: bench/scale_audit.py), ,
+evaluations and summaries over the same action items (``--job periods``: bench/scale_periods.py), or
+the watch job's full read of the audit bench's 1,000,000 expenses (``--job watch``: bench/scale_watch.py).
 
     ACTOPS_DB=pg .venv/bin/python bench/scale.py [--rows 1000000] [--open N] [--late-every 10] [--people 2000]
     ACTOPS_DB=pg .venv/bin/python bench/scale.py --job audit [--rows 1000000] [--people 2000]
+    ACTOPS_DB=pg .venv/bin/python bench/scale.py --job periods [--rows 1000000] [--people 2000]
+    ACTOPS_DB=pg .venv/bin/python bench/scale.py --job watch [--rows 1000000] [--people 2000]
 
 待办事项 gets ``--rows`` rows, of which ``--open`` are open (未开始/进行中; 5 % of the rows
 unless told; one in ``--late-every`` overdue at NOW) and the rest closed (已完成, a few 已取消),
@@ -144,17 +148,26 @@ def one_edit(prefix: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--job", choices=["escalations", "audit"], default="escalations")
+    ap.add_argument("--job", choices=["escalations", "audit", "periods", "watch"], default="escalations")
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows of the largest table (audit: expenses)")
     ap.add_argument("--open", type=int, default=None, help="open items (default: 5 %% of the rows)")
     ap.add_argument("--people", type=int, default=2000)
     ap.add_argument("--late-every", type=int, default=10, help="one open item in N is overdue")
+    ap.add_argument("--replays", type=int, default=2, help="periods, watch: raw replays of each run's reads (best of)")
     ap.add_argument("--keep", action="store_true", help="keep the bench bases (to look at them)")
     args = ap.parse_args()
     if args.job == "audit":
         import scale_audit
 
         return scale_audit.main(args)
+    if args.job == "periods":
+        import scale_periods
+
+        return scale_periods.main(args)
+    if args.job == "watch":
+        import scale_watch
+
+        return scale_watch.main(args)
     n_open = min(args.rows // 20 if args.open is None else args.open, args.rows)
     store = bench_store("scale", TABLES)
     catcher = MailCatcher().start()
