@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from actops.jobs.evaluations.actuals import RULES, Data
+from actops.jobs.evaluations.actuals import READS, RULES, Data, tables_read
+from actops.jobs.evaluations.kpi import KpiDef
 from actops.jobs.evaluations.ops_rows import read_ops
 from actops.jobs.evaluations.periods import parse_period
 from actops.kernel.calendar import TZ
@@ -71,3 +72,28 @@ def test_an_activity_of_another_year_named_by_an_item_of_the_period_is_read(stor
     got, _ = read_ops(store, [parse_period("2026-Q3")])
     assert "ACT-OLD" in {a.code for a in got["activities"]}
     assert "AI-NEW" in {i.code for i in got["action_items"]}
+
+
+@pytest.mark.req("KPI-2", "OPS-3")
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_each_rule_alone_reads_only_its_tables_and_gets_the_same_facts(store, code):
+    p = parse_period("2026-Q3")
+    whole = {n: store.table(n).read()[0] for n in OPS}
+    got, _ = read_ops(store, [p], set(READS[code]))
+    people = {e["code"]: e["department"] for e in store.table("employees").rows()}
+    rule = RULES[code][0]
+    assert rule(Data(**got, department_of=people), p, p.end) == rule(Data(**whole, department_of=people), p, p.end)
+    unread = {"activities", "feedback", "plan_tasks", "action_items"} - set(READS[code])
+    assert all(got[n] == [] for n in unread - {"activities"}), code
+    named = {x.activity for x in (*got["feedback"], *got["action_items"])}
+    assert all(a.code in named for a in got["activities"]) if "activities" in unread else got["activities"]
+
+
+@pytest.mark.req("KPI-2")
+def test_a_kpi_typed_by_hand_reads_no_table(store):
+    defs = [KpiDef.from_row(r) for r in store.table("kpi_definitions").rows()]
+    collab = next(d for d in defs if d.code == "K-COLLAB")
+    assert collab.source == "录入"  # as seeded: the stand-in is used only when HR switches it to 计算
+    assert "action_items" not in tables_read(defs)
+    assert "action_items" in tables_read([*defs, KpiDef.from_row({"code": "K-COLLAB", "name": "协作效率",
+                                                                    "source": "计算", "applies_to": "部门"})])

@@ -39,7 +39,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from actops.jobs.evaluations.kpi import BY_DEPT, BY_PERSON, BY_TYPE, Actual, KpiDef
+from actops.jobs.evaluations.kpi import BY_DEPT, BY_PERSON, BY_TYPE, COMPUTED, Actual, KpiDef
 from actops.jobs.evaluations.periods import Period, get, local_date
 
 APPLYING = "立项申请"
@@ -179,6 +179,11 @@ RULES: dict[str, tuple[Rule, Words]] = {
     "K-PLAN": (plan_completion, _count("项本期到期的计划任务已完成")),
     "K-COLLAB": (collaboration, _count("项本期到期的待办事项按期完成")),
 }
+# The operations tables each rule reads (activities named by feedback or items come with them).
+READS: dict[str, tuple[str, ...]] = {
+    "K-ONTIME": ("activities",), "K-DONE": ("activities",), "K-COST": ("activities",), "K-SAT": ("feedback",),
+    "K-PLAN": ("plan_tasks", "plans"), "K-COLLAB": ("action_items",),
+}
 BY_NAME = {"按时交付率": "K-ONTIME", "项目完成率": "K-DONE", "成本控制率": "K-COST", "客户满意度": "K-SAT",
            "计划完成率": "K-PLAN", "协作效率": "K-COLLAB", "客户转化率": "K-CONV", "内容触达人数": "K-REACH",
            "执行差错率": "K-ERR"}
@@ -240,3 +245,9 @@ def subjects_in_scope(defn: KpiDef, departments: Iterable[str], people: Iterable
     if defn.applies_to == BY_PERSON:
         return sorted(p for p in people if defn.covers(p))
     return []
+
+
+def tables_read(defs: Iterable[KpiDef]) -> set[str]:
+    """The operations tables the computed definitions among ``defs`` read: a KPI typed by hand
+    (录入), like the seeded 协作效率, reads nothing."""
+    return {t for d in defs if d.source == COMPUTED and (c := rule_code(d)) in RULES for t in READS[c]}

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from actops.jobs.evaluations import messages
-from actops.jobs.evaluations.actuals import Data
+from actops.jobs.evaluations.actuals import Data, tables_read
 from actops.jobs.evaluations.cycle import (
     OPEN,
     PUBLISHED,
@@ -149,7 +149,7 @@ def _load_scoring(store: Any, inp: Inputs, cycles: list[Any], scored: list[tuple
     rt = store.table(KPI_RESULTS)
     res, probs = rt.read(rt.where(F("period").in_(sorted({p.code for _, p in scored}))))
     inp.results, inp.issues = res, inp.issues + probs
-    got, probs = read_ops(store, [p for _, p in scored])
+    got, probs = read_ops(store, [p for _, p in scored], tables_read(KpiDef.from_row(d) for d in defs))
     inp.issues += probs
     inp.data = Data(**got, department_of={e.code: e.department for e in inp.snap.employees if e.code})
     ft = store.table("audit_findings")

@@ -8,7 +8,9 @@ before it (issue 12: cost follows the data a run needs). What each rule looks at
   feedback or action item read here names (its type, department and owner);
 * feedback submitted in the periods, or with no 提交时间 (those fall back to the activity's
   结束日期);
-* plan tasks and action items due in the periods, with the plans the tasks name.
+* plan tasks and action items due in the periods, with the plans the tasks name;
+
+and of these only the tables the computed KPIs read: a KPI typed by hand (录入) reads none.
 
 A 时间 (datetime) bound is widened by a day each side: NocoDB compares the stored instant's
 day, the rules the Beijing day.
@@ -28,9 +30,11 @@ from actops.records import Issue
 MARGIN = timedelta(days=1)
 
 
-def read_ops(store: Any, periods: list[Period]) -> tuple[dict[str, list[Any]], list[Issue]]:
+def read_ops(store: Any, periods: list[Period], tables: set[str] | None = None) -> tuple[dict[str, list[Any]],
+                                                                                        list[Issue]]:
     """The rows of ``activities``, ``feedback``, ``plans``, ``plan_tasks`` and ``action_items``
-    the periods need, validated, and the problems of the rows read."""
+    the periods need, validated, and the problems of the rows read; only of ``tables`` (the ones
+    the computed KPIs read, :func:`.actuals.tables_read`) when given, the others empty."""
     spans = sorted({(p.start, p.end) for p in periods})
 
     def days(name: str, margin: timedelta = timedelta(0)) -> Expr:
@@ -56,12 +60,11 @@ def read_ops(store: Any, periods: list[Period]) -> tuple[dict[str, list[Any]], l
         issues.extend(probs)
         return recs
 
-    got: dict[str, list[Any]] = {
-        "activities": read("activities", times("closed_at") | days("end_date")),
-        "feedback": read("feedback", times("submitted_at") | F("submitted_at").is_blank()),
-        "plan_tasks": read("plan_tasks", days("due_date")),
-        "action_items": read("action_items", days("due_date")),
-    }
+    filters = {"activities": times("closed_at") | days("end_date"),
+               "feedback": times("submitted_at") | F("submitted_at").is_blank(),
+               "plan_tasks": days("due_date"), "action_items": days("due_date")}
+    got: dict[str, list[Any]] = {name: read(name, where) if tables is None or name in tables else []
+                                 for name, where in filters.items()}
     got["plans"] = by_code("plans", {str(t.plan) for t in got["plan_tasks"] if t.plan})
     have = {str(a.code) for a in got["activities"]}
     named = {str(x.activity) for x in (*got["feedback"], *got["action_items"]) if x.activity} - have
