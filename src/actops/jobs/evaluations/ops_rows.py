@@ -13,13 +13,14 @@ before it (issue 12: cost follows the data a run needs). What each rule looks at
 and of these only the tables the computed KPIs read: a KPI typed by hand (录入) reads none.
 
 A 时间 (datetime) bound is widened by a day each side: NocoDB compares the stored instant's
-day, the rules the Beijing day. Each row comes with the columns the rules read (:data:`FIELDS`).
+day, the rules the Beijing day. Each row comes with the columns the rules read (:data:`FIELDS`), as a
+small tuple, a page at a time.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from actops.jobs.evaluations.periods import Period
 from actops.kernel.changed_rows import read_in
@@ -36,6 +37,16 @@ FIELDS = {
     "plan_tasks": ["plan", "owner", "due_date", "status", "done_at"],
     "action_items": ["activity", "owner", "department", "due_date", "status", "done_at"],
 }
+
+_ROWS = {name: NamedTuple(f"{name}_row", [("Id", int), *((f, Any) for f in fields)])  # type: ignore[misc]
+         for name, fields in FIELDS.items()}
+
+
+def _slim(name: str, recs: list[Any]) -> list[Any]:
+    """Records as small tuples of the columns read: about 110 bytes a row besides the values,
+    against about 1.4 KB for a record (measured with tracemalloc on 待办事项)."""
+    row = _ROWS[name]
+    return [row(r.Id, *(getattr(r, f) for f in FIELDS[name])) for r in recs]
 
 
 def read_ops(store: Any, periods: list[Period], tables: set[str] | None = None) -> tuple[dict[str, list[Any]],
@@ -54,10 +65,11 @@ def read_ops(store: Any, periods: list[Period], tables: set[str] | None = None) 
     issues: list[Issue] = []
 
     def read(name: str, where: Expr | None) -> list[Any]:
-        t = store.table(name)
-        recs, probs = t.read(t.where(where) if where is not None else None, fields=FIELDS[name])
-        issues.extend(probs)
-        return recs
+        t, out = store.table(name), []
+        for recs, probs in t.stream(t.where(where) if where is not None else None, fields=FIELDS[name]):
+            out += _slim(name, recs)  # a page at a time: a quarter of a large base is many rows
+            issues.extend(probs)
+        return out
 
     def by_code(name: str, codes: set[str]) -> list[Any]:
         if not codes:
@@ -66,7 +78,7 @@ def read_ops(store: Any, periods: list[Period], tables: set[str] | None = None) 
             return [r for r in read(name, None) if str(r.code) in codes]
         recs, probs = read_in(store.table(name), "code", codes, fields=FIELDS[name])
         issues.extend(probs)
-        return recs
+        return _slim(name, recs)
 
     filters = {"activities": times("closed_at") | days("end_date"),
                "feedback": times("submitted_at") | F("submitted_at").is_blank(),
