@@ -263,3 +263,17 @@ def test_each_person_gets_one_message_with_all_of_their_alerts_and_a_dead_runs_s
     assert "1. 【预算预警】春季促销 场地" in both.markdown and "2. 【风险预警】" in both.markdown and "1. 【预算预警】" in both.html
     assert second.status == "成功" and rows(store, "budget_lines")["BL-1"]["warn_level"] == "预警"
     assert run(world).enqueued == 0 and len(box.sent) == 5
+
+
+@pytest.mark.req("FIN-1")
+def test_an_approved_claim_missing_a_field_the_budget_does_not_use_still_counts(world):
+    """Watch reads what it counts (activity, 科目, amount, status): a claim approved without its
+    发生日期 (NocoDB accepts a blank required field) used its budget all the same."""
+    store = world[0]
+    t = store.table("expenses")
+    t.table.create([{t.title("code"): "EXP-ND", t.title("activity"): "ACT-1", t.title("category"): "场地",
+                     t.title("amount"): 4000, t.title("employee"): "E04", t.title("status"): "已批准"}])
+    result = run(world)
+    assert rows(store, "budget_lines")["BL-1"]["spent"] == 4000
+    assert not rows(store, "expenses")["EXP-ND"]["data_issue"]
+    assert not [i for i in result.plan.issues if i.table == "费用报销"]

@@ -64,7 +64,7 @@ class Changes:
 
 
 def load_changes(store: Any, ctx: RunContext, *, lines: str, expenses: str, activities: str, risks: str,
-                 history: str, history_fields: list[str]) -> Changes:
+                 history: str, history_fields: list[str], expense_fields: list[str] | None = None) -> Changes:
     """The rows changes name (see the module docstring); :class:`~actops.kernel.changed_rows.ReadAll`
     when only a full read will do."""
     since = ctx.since
@@ -81,7 +81,7 @@ def load_changes(store: Any, ctx: RunContext, *, lines: str, expenses: str, acti
     if acts:
         out.lines, probs = read_in(store.table(lines), "activity", acts)
         issues += probs
-        out.expenses, probs = read_in(store.table(expenses), "activity", acts)
+        out.expenses, probs = read_in(store.table(expenses), "activity", acts, fields=expense_fields)
         issues += probs
     more = got - {r.code for r in risk_recs if r.code}
     if more:
