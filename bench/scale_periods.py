@@ -11,8 +11,9 @@ count (jobs/evaluations/ops_rows.py, jobs/summaries/rows.py). Each run is in its
 is the job's wall time over the API's ceiling for the very pages it read. Runs:
 
 * summaries, 2026-10 (the month before NOW): first (makes and sends), rerun (made already);
-* evaluations, a 2026-Q3 quarter cycle in 评分中: first (a row per employee, scored), second
-  (its own writes read back), idle, and one edit (an action item due in the quarter marked
+* evaluations, a 2026-Q3 quarter cycle in 评分中, with 协作效率 (K-COLLAB) switched to 计算 so the
+  quarter's action items are read (as seeded it is typed, and scoring reads no action item):
+  first (a row per employee, scored), second (its own writes read back), idle, and one edit (an action item due in the quarter marked
   done): evaluations scores again on any edit of what it reads, so one edit costs a scoring.
 """
 
@@ -79,6 +80,8 @@ def main(args: Any) -> None:
         print(f"loaded in {in_child(seed, store.prefix, args.rows, n_open, args.people, 10):.0f}s (COPY; not "
               "part of the ratios)", flush=True)
         store.table("eval_cycles").create([CYCLE])
+        kd = store.table("kpi_definitions")  # the worst case: 协作效率 computed, so the quarter's items are read
+        kd.update([{"Id": r["Id"], "source": "计算"} for r in kd.rows(kd.where(F("code") == "K-COLLAB"), fields=["code"])])
         ai = store.table("action_items").table
         print(f"action_items: {ai.count()} rows; fork baseline RSS {child_result(lambda: None)[1]:.0f} MB", flush=True)
         runs = [("summaries", "first", None), ("summaries", "rerun", None),
