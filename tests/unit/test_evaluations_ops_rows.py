@@ -97,3 +97,23 @@ def test_a_kpi_typed_by_hand_reads_no_table(store):
     assert "action_items" not in tables_read(defs)
     assert "action_items" in tables_read([*defs, KpiDef.from_row({"code": "K-COLLAB", "name": "协作效率",
                                                                     "source": "计算", "applies_to": "部门"})])
+
+
+@pytest.mark.req("OPS-3")
+def test_a_named_activity_whose_code_no_filter_can_carry_is_still_read(store):
+    """NocoDB splits an ``in`` list at commas: an item naming 「ACT,9」 still finds its activity
+    (kernel.changed_rows.read_keyed reads the named rows another way)."""
+    store.table("activities").create([{"code": "ACT,9", "name": "逗号活动", "type": "培训", "stage": "归档",
+                                       "department": "D07", "owner": "E05", "start_date": date(2024, 5, 1),
+                                       "end_date": date(2024, 5, 2)}])
+    store.table("action_items").create([{"code": "AI-COMMA", "title": "跟进", "owner": "E04", "activity": "ACT,9",
+                                         "due_date": date(2026, 8, 4)}])
+    got, _ = read_ops(store, [parse_period("2026-Q3")])
+    assert "ACT,9" in {a.code for a in got["activities"]}
+
+
+@pytest.mark.req("KPI-2")
+def test_a_computed_kpi_switched_off_reads_no_table():
+    row = {"code": "K-COLLAB", "name": "协作效率", "source": "计算", "applies_to": "部门"}
+    assert tables_read([KpiDef.from_row(row)]) == {"action_items"}
+    assert tables_read([KpiDef.from_row({**row, "active": False})]) == set()

@@ -52,6 +52,19 @@ def read_in(bound: Any, name: str, values: Iterable[Any], where: Expr | None = N
     return sorted(recs.values(), key=lambda x: x.Id), probs
 
 
+def read_keyed(bound: Any, name: str, values: Iterable[Any], fields: Sequence[str] | None = None,
+               salvage: bool = False) -> tuple[list[Record], list[Issue]]:
+    """:func:`read_in` for a job that must find every value: one that no ``in`` filter can carry
+    (a comma) makes it read the rows with ``name`` set and keep those whose ``name`` is wanted."""
+    wanted = {str(v) for v in values if v not in (None, "")}
+    if not wanted:
+        return [], []
+    if wanted == filterable(wanted):
+        return read_in(bound, name, wanted, fields=fields, salvage=salvage)
+    recs, probs = bound.read(bound.where(F(name).not_blank()), fields=fields, salvage=salvage)
+    return [r for r in recs if str(getattr(r, name)) in wanted], probs
+
+
 def changed(store: Any, since: Any, table: str, key: str,
             more: tuple[str, ...] = ()) -> tuple[set[str], Expr | None, list[dict[str, Any]]]:
     """The ``key`` values of ``table``'s rows inserted or edited since the marks (raw: a row

@@ -248,6 +248,6 @@ def subjects_in_scope(defn: KpiDef, departments: Iterable[str], people: Iterable
 
 
 def tables_read(defs: Iterable[KpiDef]) -> set[str]:
-    """The operations tables the computed definitions among ``defs`` read: a KPI typed by hand
-    (录入), like the seeded 协作效率, reads nothing."""
-    return {t for d in defs if d.source == COMPUTED and (c := rule_code(d)) in RULES for t in READS[c]}
+    """The operations tables the active computed definitions among ``defs`` read: a KPI typed by
+    hand (录入), like the seeded 协作效率, or switched off reads nothing."""
+    return {t for d in defs if d.active and d.source == COMPUTED and (c := rule_code(d)) in RULES for t in READS[c]}

@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any, NamedTuple
 
 from actops.jobs.evaluations.periods import Period
-from actops.kernel.changed_rows import read_in
+from actops.kernel.changed_rows import read_keyed
 from actops.nocodb import F
 from actops.nocodb.where import Expr, or_
 from actops.records import Issue
@@ -64,19 +64,15 @@ def read_ops(store: Any, periods: list[Period], tables: set[str] | None = None) 
 
     issues: list[Issue] = []
 
-    def read(name: str, where: Expr | None) -> list[Any]:
+    def read(name: str, where: Expr) -> list[Any]:
         t, out = store.table(name), []
-        for recs, probs in t.stream(t.where(where) if where is not None else None, fields=FIELDS[name]):
+        for recs, probs in t.stream(t.where(where), fields=FIELDS[name]):
             out += _slim(name, recs)  # a page at a time: a quarter of a large base is many rows
             issues.extend(probs)
         return out
 
     def by_code(name: str, codes: set[str]) -> list[Any]:
-        if not codes:
-            return []
-        if any("," in c for c in codes):  # no `in` filter can carry it: read the table
-            return [r for r in read(name, None) if str(r.code) in codes]
-        recs, probs = read_in(store.table(name), "code", codes, fields=FIELDS[name])
+        recs, probs = read_keyed(store.table(name), "code", codes, fields=FIELDS[name])
         issues.extend(probs)
         return _slim(name, recs)
 

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from actops.jobs.summaries.metrics import Month
-from actops.kernel.changed_rows import read_in
+from actops.kernel.changed_rows import read_keyed
 from actops.nocodb import F
 
 MARGIN = timedelta(days=1)
@@ -36,11 +36,7 @@ def read_month(store: Any, month: Month) -> dict[str, list[Any]]:
         return t.read(t.where(where), fields=fields, salvage=True)[0]
 
     def by(name: str, key: str, values: set[str], fields: list[str] | None = None) -> list[Any]:
-        if not values:
-            return []
-        if any("," in v for v in values):  # no `in` filter can carry it: read the table
-            return [r for r in read(name, F(key).not_blank(), fields) if str(getattr(r, key)) in values]
-        return read_in(store.table(name), key, values, fields=fields, salvage=True)[0]
+        return read_keyed(store.table(name), key, values, fields=fields, salvage=True)[0]
 
     recs: dict[str, list[Any]] = {
         "activities": read("activities", (F("start_date").on_or_before(last) & F("end_date").on_or_after(first))
