@@ -1,12 +1,14 @@
 """A million rows (issue 12, part 4) on PostgreSQL: escalations over 1,000,000 action items
-(the default), the audit job's draw over 1,000,000 expenses (``--job audit``: bench/scale_audit.py), ,
-evaluations and summaries over the same action items (``--job periods``: bench/scale_periods.py), or
-the watch job's full read of the audit bench's 1,000,000 expenses (``--job watch``: bench/scale_watch.py).
+(the default), the audit job's draw over 1,000,000 expenses (``--job audit``: bench/scale_audit.py),
+evaluations and summaries over the same action items (``--job periods``: bench/scale_periods.py),
+the watch job's full read of the audit bench's 1,000,000 expenses (``--job watch``: bench/scale_watch.py),
+or approvals over 1,000,000 decisions (``--job approvals``: bench/scale_approvals.py).
 
     ACTOPS_DB=pg .venv/bin/python bench/scale.py [--rows 1000000] [--open N] [--late-every 10] [--people 2000]
     ACTOPS_DB=pg .venv/bin/python bench/scale.py --job audit [--rows 1000000] [--people 2000]
     ACTOPS_DB=pg .venv/bin/python bench/scale.py --job periods [--rows 1000000] [--people 2000]
     ACTOPS_DB=pg .venv/bin/python bench/scale.py --job watch [--rows 1000000] [--people 2000]
+    ACTOPS_DB=pg .venv/bin/python bench/scale.py --job approvals [--rows 1000000] [--people 2000]
 
 待办事项 gets ``--rows`` rows, of which ``--open`` are open (未开始/进行中; 5 % of the rows
 unless told; one in ``--late-every`` overdue at NOW) and the rest closed (已完成, a few 已取消),
@@ -148,7 +150,7 @@ def one_edit(prefix: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--job", choices=["escalations", "audit", "periods", "watch"], default="escalations")
+    ap.add_argument("--job", choices=["escalations", "audit", "periods", "watch", "approvals"], default="escalations")
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows of the largest table (audit: expenses)")
     ap.add_argument("--open", type=int, default=None, help="open items (default: 5 %% of the rows)")
     ap.add_argument("--people", type=int, default=2000)
@@ -168,6 +170,10 @@ def main() -> None:
         import scale_watch
 
         return scale_watch.main(args)
+    if args.job == "approvals":
+        import scale_approvals
+
+        return scale_approvals.main(args)
     n_open = min(args.rows // 20 if args.open is None else args.open, args.rows)
     store = bench_store("scale", TABLES)
     catcher = MailCatcher().start()

@@ -23,7 +23,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from actops.jobs.approvals import history
+from actops.jobs.approvals import full, history
 from actops.jobs.approvals.changes import (
     ReadAll,
     Scope,
@@ -69,9 +69,11 @@ class Inputs:
     routes: list[Route]
     requests: list[Any]
     steps: dict[str, list[Any]]  # request code → its steps
-    decisions: dict[str, list[Any]]  # request code → its decisions
+    decisions: dict[str, list[Any]]  # request code → its decisions (of the open requests)
     applying: list[Any]  # activities waiting for their 立项 request
     gated: list[Any]  # activities past 客户确认
+    verdicts: dict[int, history.Verdict] = field(default_factory=dict)  # request Id → its history check
+    decision_ids: list[int] = field(default_factory=list)  # every decision read
     plan_tasks: dict[str, int] = field(default_factory=dict)
     decide: DecisionLinks | None = None
     rows: RowLinks | None = None
@@ -106,9 +108,11 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         else:
             scope = Scope(False, "only requests named by rows changed since the previous run",
                           datetime.fromisoformat(ctx.since.previous_state["full_read_at"]), context)
-            return _inputs(store, ctx, snap, routes, ch.requests, ch.steps, ch.decisions, ch.applying, ch.gated,
-                           issues + ch.issues, scope)
-    requests, probs = store.table(REQUESTS).read()
+            opened = {r.code for r in ch.requests if r.code and _open(r)}
+            return _inputs(store, ctx, snap, routes, ch.requests, ch.steps, full.fold([(ch.decisions, [])], opened),
+                           ch.applying, ch.gated, issues + ch.issues, scope)
+    # a page at a time: closed requests as small tuples, decisions folded into chains (.full)
+    requests, probs = full.requests_of(store.table(REQUESTS).stream(), _open)
     issues += probs
     open_codes = sorted({r.code for r in requests if r.code and _open(r)})
     st = store.table(STEPS)
@@ -117,8 +121,7 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         recs, probs = st.read(st.where(F("request").in_(open_codes[i:i + IN_CHUNK])))
         issues += probs
         steps += recs
-    decisions, probs = store.table(DECISIONS).read()
-    issues += probs
+    decisions = full.fold(store.table(DECISIONS).stream(keep_keys=False), set(open_codes))
     acts = store.table("activities")
     applying, probs = acts.read(acts.where(APPLYING_FILTER))
     issues += probs
@@ -129,22 +132,27 @@ def load(store: Any, ctx: RunContext) -> Inputs:
 
 
 def _inputs(store: Any, ctx: RunContext, snap: Snapshot, routes: list[Route], requests: list[Any],
-            step_recs: list[Any], decision_recs: list[Any], applying: list[Any], gated: list[Any],
+            step_recs: list[Any], decisions: full.Decisions, applying: list[Any], gated: list[Any],
             issues: list[Issue], scope: Scope) -> Inputs:
     from actops.kernel.links import decision_links_from_env, row_links
 
     steps: dict[str, list[Any]] = {}
     for s in step_recs:
         steps.setdefault(s.request, []).append(s)
-    decisions: dict[str, list[Any]] = {}
-    for d in decision_recs:
-        decisions.setdefault(d.request, []).append(d)
+    verdicts = {}
+    for r in requests:  # kept for the open requests and wherever there is something to do
+        if r.Id is None:
+            continue
+        v = decisions.verdict(r)
+        if _open(r) or not v.quiet(r.history_check):
+            verdicts[r.Id] = v
+    issues += decisions.issues
     scope = replace(scope, rows_read={t: n for t, n in ((REQUESTS, len(requests)), (STEPS, len(step_recs)),
-                                                         (DECISIONS, len(decision_recs)),
+                                                         (DECISIONS, len(decisions.ids)),
                                                          ("activities", len(applying) + len(gated))) if n})
     needs_tasks = any(r.kind == PLAN_CHANGE and _open(r) for r in requests)
-    return Inputs(ctx.now, snap, routes, requests, steps, decisions, applying, gated,
-                  plan_tasks=store.key_ids("plan_tasks") if needs_tasks else {},
+    return Inputs(ctx.now, snap, routes, requests, steps, decisions.kept, applying, gated, verdicts=verdicts,
+                  decision_ids=decisions.ids, plan_tasks=store.key_ids("plan_tasks") if needs_tasks else {},
                   decide=decision_links_from_env(datetime.now(TZ)), rows=row_links(store, [REQUESTS]), issues=issues,
                   zh={n: store.table(n).spec.zh for n in (REQUESTS, STEPS, DECISIONS, "activities")}, scope=scope)
 
@@ -188,8 +196,9 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
         if not req.code:
             out.issues.append(Issue(inp.zh[REQUESTS], req.Id, "申请编号", None, "请填写申请编号（如 AP-20261123-0001）"))
             continue
-        decisions = inp.decisions.get(req.code, [])
-        verdict = history.check(decisions, req.history_check)
+        verdict = inp.verdicts.get(req.Id) if req.Id is not None else None
+        if verdict is None:  # nothing to do (a request made this run: no history yet)
+            verdict = history.Verdict([], {}, req.history_check or history.head(0, history.GENESIS))
         adv = Advance()
         if _open(req):
             stats["requests_open"] += 1
@@ -198,7 +207,7 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
     _gate(out, inp, requests)
     out.checked = {REQUESTS: [r.Id for r in inp.requests if r.Id],
                    STEPS: [s.Id for ss in inp.steps.values() for s in ss],
-                   DECISIONS: [d.Id for dd in inp.decisions.values() for d in dd],
+                   DECISIONS: inp.decision_ids,
                    "activities": [a.Id for a in inp.gated], **inp.snap.checked}
     out.stats = {**stats, **inp.scope.stats()}
     out.state = inp.scope.state()
@@ -227,12 +236,11 @@ def _apply(out: Plan, inp: Inputs, req: Any, adv: Advance, verdict: history.Verd
     if verdict.problems:
         stats["chains_broken"] += 1
         audit.append(AUDIT_TAMPERED)
-        by_id = {d.Id: d for d in inp.decisions.get(code, [])}
         for rid, why in verdict.problems:
             if rid is None:
                 out.issues.append(Issue(inp.zh[REQUESTS], req.Id, "记录校验", req.history_check, why))
             else:
-                out.issues.append(Issue(inp.zh[DECISIONS], rid, "本条校验", by_id[rid].hash, why))
+                out.issues.append(Issue(inp.zh[DECISIONS], rid, "本条校验", verdict.hashes.get(rid), why))
     else:  # seal what is unsealed, then the new decisions after them
         for rid, (prev, h) in verdict.seals.items():
             out.update(DECISIONS, rid, prev_hash=prev, hash=h)

@@ -9,9 +9,10 @@ Nothing is sealed or healed here: a broken chain stays broken until someone look
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from actops.jobs.approvals import history
+from actops.jobs.approvals import full
 from actops.jobs.approvals.job import AUDIT_TAMPERED, DECISIONS, REQUESTS
 from actops.records import Issue
 
@@ -29,17 +30,14 @@ def verify(store: Any, mark: bool = True) -> tuple[int, list[Finding]]:
     """(requests checked, findings); with ``mark`` the findings go on their rows."""
     rt, dt = store.table(REQUESTS), store.table(DECISIONS)
     requests = rt.rows(fields=["code", "history_check", "audit_flag", "data_issue"])
-    by_req: dict[str, list[Any]] = {}
-    decisions, _ = dt.read()
-    for d in decisions:
-        by_req.setdefault(d.request, []).append(d)
+    folded = full.fold(dt.stream(keep_keys=False), set())  # a page at a time (issue 12)
     findings: list[Finding] = []
     issues: list[Issue] = []
     flags = []
     for r in requests:
         if not r.get("code"):
             continue
-        verdict = history.check(by_req.get(r["code"], []), r.get("history_check"))
+        verdict = folded.verdict(SimpleNamespace(code=r["code"], history_check=r.get("history_check")))
         for rid, why in verdict.problems:
             findings.append(Finding(r["code"], rid, why))
             issues.append(Issue(rt.spec.zh, r["Id"], "记录校验", r.get("history_check"), why) if rid is None
@@ -51,5 +49,5 @@ def verify(store: Any, mark: bool = True) -> tuple[int, list[Finding]]:
     if mark:
         rt.update(flags)
         rt.mark_issues([i for i in issues if i.table == rt.spec.zh], [r["Id"] for r in requests], tag=TAG)
-        dt.mark_issues([i for i in issues if i.table == dt.spec.zh], [d.Id for d in decisions], tag=TAG)
+        dt.mark_issues([i for i in issues if i.table == dt.spec.zh], folded.ids, tag=TAG)
     return len(requests), findings
