@@ -68,6 +68,14 @@ def test_paged_read_costs_one_call_per_page(n, calls):
     assert api.calls["GET"] == calls
 
 
+def test_watch_sees_every_request_sent_the_pages_a_bench_replays():
+    api, fake, _ = make(2500)
+    seen: list[str] = []
+    api.watch(lambda req: seen.append(f"{req.method} {req.url.params['where']}"))
+    api.base("b").table("t").all()
+    assert seen == ["GET (Id,gt,0)", "GET (Id,gt,1000)", "GET (Id,gt,2000)"] and api.calls["GET"] == 3
+
+
 def test_batch_writes_are_chunked_by_100():
     api, fake, _ = make()
     ids = api.base("b").table("t").create([{"Name": f"x{i}"} for i in range(250)], key="Name")

@@ -89,6 +89,11 @@ class Api:
     def total_calls(self) -> int:
         return sum(self.calls.values())
 
+    def watch(self, fn: Callable[[httpx.Request], None]) -> None:
+        """Call ``fn`` with every request as it is sent, retries included (a benchmark records
+        the very pages a run read, to replay them raw)."""
+        self._http.event_hooks["request"].append(fn)
+
     def request(
         self,
         method: str,
