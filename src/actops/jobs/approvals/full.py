@@ -22,6 +22,10 @@ from typing import Any, NamedTuple
 from actops.jobs.approvals import history
 from actops.records import Issue, Record
 
+# What the rules and the chain read of a decision: a full read asks for these columns only
+# (not its formula 记录名称, which PostgreSQL computes for every row of every page).
+DECISION_FIELDS = ["code", "request", "step", "decision", "by", "to", "at", "comment", "prev_hash", "hash"]
+
 
 class Closed(NamedTuple):
     """A request no step can move any more, as a full read keeps it (the fields its plan reads)."""
@@ -87,4 +91,4 @@ def fold(pages: Iterable[tuple[list[Record], list[Issue]]], keep: set[str]) -> D
     return out
 
 
-__all__ = ["Closed", "Decisions", "closed", "fold", "requests_of"]
+__all__ = ["DECISION_FIELDS", "Closed", "Decisions", "closed", "fold", "requests_of"]

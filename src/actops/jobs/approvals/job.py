@@ -121,7 +121,7 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         recs, probs = st.read(st.where(F("request").in_(open_codes[i:i + IN_CHUNK])))
         issues += probs
         steps += recs
-    decisions = full.fold(store.table(DECISIONS).stream(keep_keys=False), set(open_codes))
+    decisions = full.fold(store.table(DECISIONS).stream(fields=full.DECISION_FIELDS, keep_keys=False), set(open_codes))
     acts = store.table("activities")
     applying, probs = acts.read(acts.where(APPLYING_FILTER))
     issues += probs

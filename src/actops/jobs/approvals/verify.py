@@ -30,7 +30,7 @@ def verify(store: Any, mark: bool = True) -> tuple[int, list[Finding]]:
     """(requests checked, findings); with ``mark`` the findings go on their rows."""
     rt, dt = store.table(REQUESTS), store.table(DECISIONS)
     requests = rt.rows(fields=["code", "history_check", "audit_flag", "data_issue"])
-    folded = full.fold(dt.stream(keep_keys=False), set())  # a page at a time (issue 12)
+    folded = full.fold(dt.stream(fields=full.DECISION_FIELDS, keep_keys=False), set())  # a page at a time (issue 12)
     findings: list[Finding] = []
     issues: list[Issue] = []
     flags = []
