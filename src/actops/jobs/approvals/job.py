@@ -197,7 +197,7 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
             out.issues.append(Issue(inp.zh[REQUESTS], req.Id, "申请编号", None, "请填写申请编号（如 AP-20261123-0001）"))
             continue
         verdict = inp.verdicts.get(req.Id) if req.Id is not None else None
-        if verdict is None:  # nothing to do (a request made this run: no history yet)
+        if verdict is None:  # a closed request with nothing to write, or one made this run
             verdict = history.Verdict([], {}, req.history_check or history.head(0, history.GENESIS))
         adv = Advance()
         if _open(req):
