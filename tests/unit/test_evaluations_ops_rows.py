@@ -62,13 +62,17 @@ def test_the_periods_rows_give_the_same_facts_as_the_whole_tables(store, codes):
     assert len(got["activities"]) < len(whole["activities"])
 
 
+def _item_naming_an_old_activity(store, act: str, name: str, item: str, started: date, due: date) -> None:
+    """An archived two-day activity of another year, and an action item of 2026-Q3 naming it."""
+    store.table("activities").create([{"code": act, "name": name, "type": "培训", "stage": "归档", "department": "D07",
+                                       "owner": "E05", "start_date": started, "end_date": started + timedelta(days=1)}])
+    store.table("action_items").create([{"code": item, "title": "跟进", "owner": "E04", "activity": act,
+                                         "due_date": due}])
+
+
 @pytest.mark.req("OPS-3")
 def test_an_activity_of_another_year_named_by_an_item_of_the_period_is_read(store):
-    store.table("activities").create([{"code": "ACT-OLD", "name": "旧活动", "type": "培训", "stage": "归档",
-                                       "department": "D07", "owner": "E05", "start_date": date(2024, 3, 1),
-                                       "end_date": date(2024, 3, 2)}])
-    store.table("action_items").create([{"code": "AI-NEW", "title": "跟进", "owner": "E04", "activity": "ACT-OLD",
-                                         "due_date": date(2026, 8, 3)}])
+    _item_naming_an_old_activity(store, "ACT-OLD", "旧活动", "AI-NEW", date(2024, 3, 1), date(2026, 8, 3))
     got, _ = read_ops(store, [parse_period("2026-Q3")])
     assert "ACT-OLD" in {a.code for a in got["activities"]}
     assert "ACT-OLD" in {i.activity for i in got["action_items"]}  # AI-NEW, read with the columns the rules use
@@ -103,11 +107,7 @@ def test_a_kpi_typed_by_hand_reads_no_table(store):
 def test_a_named_activity_whose_code_no_filter_can_carry_is_still_read(store):
     """NocoDB splits an ``in`` list at commas: an item naming 「ACT,9」 still finds its activity
     (kernel.changed_rows.read_keyed reads the named rows another way)."""
-    store.table("activities").create([{"code": "ACT,9", "name": "逗号活动", "type": "培训", "stage": "归档",
-                                       "department": "D07", "owner": "E05", "start_date": date(2024, 5, 1),
-                                       "end_date": date(2024, 5, 2)}])
-    store.table("action_items").create([{"code": "AI-COMMA", "title": "跟进", "owner": "E04", "activity": "ACT,9",
-                                         "due_date": date(2026, 8, 4)}])
+    _item_naming_an_old_activity(store, "ACT,9", "逗号活动", "AI-COMMA", date(2024, 5, 1), date(2026, 8, 4))
     got, _ = read_ops(store, [parse_period("2026-Q3")])
     assert "ACT,9" in {a.code for a in got["activities"]}
 
