@@ -191,3 +191,25 @@ def pages(n: int) -> int:
 
 def batches(n: int) -> int:
     return -(-n // 100)
+
+
+def measure(label: str, run: Callable[..., dict], *args: Any, replays: int = 2) -> tuple:
+    """``run(*args)`` (a job run returning wall, calls, gets, status, made, updates, enqueued,
+    issues, stats) in its own process, its row GETs replayed raw in another (best of ``replays``):
+    one line printed, and the row for :func:`print_runs`."""
+    out, rss = child_result(run, *args)
+    rows_read, raw = min((child_result(replay, out["gets"])[0] for _ in range(replays)), key=lambda x: x[1])
+    calls = sum(out["calls"].values())
+    write = sum(batches(n) for n in (*out["made"].values(), *out["updates"].values())) + batches(out["enqueued"])
+    print(f"\n{label}: {out['wall']:.1f}s, {calls} calls {out['calls']}, {len(out['gets'])} row GETs "
+          f"({rows_read} rows), replayed raw in {raw:.1f}s; peak RSS {rss:.0f} MB\n  status {out['status']}, "
+          f"made {out['made']}, updates {out['updates']}, enqueued {out['enqueued']}, issues {out['issues']}, "
+          f"{out['stats']}; {write} write batches", flush=True)
+    return (label, calls, len(out["gets"]), rows_read, write, out["wall"], out["wall"] / raw if raw else float("nan"),
+            rss)
+
+
+def print_runs(table: Sequence[tuple], width: int = 22) -> None:
+    print(f"{'run':{width}} {'calls':>6} {'GETs':>5} {'rows':>8} {'batches':>8} {'time':>8} {'× raw':>6} {'RSS MB':>7}")
+    for label, calls, gets, rows, write, wall, ratio, rss in table:
+        print(f"{label:{width}} {calls:6} {gets:5} {rows:8} {write:8} {wall:7.1f}s {ratio:6.2f} {rss:7.0f}")

@@ -24,16 +24,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from common import (
-    batches,
     bench_store,
     child_result,
     drop_bases,
     in_child,
+    measure,
     open_store,
     pages,
     preload,
+    print_runs,
     record_gets,
-    replay,
     timed,
 )
 from pgload import load
@@ -129,7 +129,7 @@ def job_run(prefix: str, port: int, params: dict | None) -> dict:
     return {"wall": wall, "calls": dict(s.api.calls), "gets": gets, "status": r.status,
             "made": {t: len(v) for t, v in r.plan.inserts.items()},
             "updates": {t: len(v) for t, v in r.plan.row_updates.items()}, "enqueued": r.enqueued,
-            "issues": [str(i)[:140] for i in r.plan.issues[:3]], "n_issues": len(r.plan.issues),
+            "issues": f"{len(r.plan.issues)} {[str(i)[:140] for i in r.plan.issues[:3]]}",
             "stats": r.plan.stats or r.note}
 
 
@@ -162,21 +162,9 @@ def main(args: Any) -> None:
             if edit is not None:
                 edit(store.prefix)
             time.sleep(2.5)  # UpdatedAt has whole seconds: let the marks settle
-            out, rss = child_result(job_run, store.prefix, catcher.port, params)
-            rows_read, raw = min((child_result(replay, out["gets"])[0] for _ in range(args.replays)),
-                                 key=lambda x: x[1])
-            calls = sum(out["calls"].values())
-            write = sum(batches(n) for n in (*out["made"].values(), *out["updates"].values())) + batches(out["enqueued"])
-            print(f"\n{label}: {out['wall']:.1f}s, {calls} calls {out['calls']}, {len(out['gets'])} row GETs "
-                  f"({rows_read} rows), replayed raw in {raw:.1f}s; peak RSS {rss:.0f} MB\n  status {out['status']}, "
-                  f"made {out['made']}, updates {out['updates']}, enqueued {out['enqueued']}, "
-                  f"{out['n_issues']} issues {out['issues']}, {out['stats']}; {write} write batches", flush=True)
-            table.append((label, calls, len(out["gets"]), rows_read, write, out["wall"],
-                          out["wall"] / raw if raw else float("nan"), rss))
+            table.append(measure(label, job_run, store.prefix, catcher.port, params, replays=args.replays))
         print(f"\n{counts}; whole: {sum(pages(n) for n in counts.values())} pages")
-        print(f"{'run':14} {'calls':>6} {'GETs':>5} {'rows':>8} {'batches':>8} {'time':>8} {'× raw':>6} {'RSS MB':>7}")
-        for label, calls, gets, rows, write, wall, ratio, rss in table:
-            print(f"{label:14} {calls:6} {gets:5} {rows:8} {write:8} {wall:7.1f}s {ratio:6.2f} {rss:7.0f}")
+        print_runs(table, 14)
     finally:
         catcher.stop()
         if not args.keep:

@@ -23,16 +23,16 @@ import time
 from typing import Any
 
 from common import (
-    batches,
     bench_store,
     child_result,
     drop_bases,
     in_child,
+    measure,
     open_store,
     pages,
     preload,
+    print_runs,
     record_gets,
-    replay,
     timed,
 )
 from scale import NOW, build, seed
@@ -92,21 +92,9 @@ def main(args: Any) -> None:
             if edit is not None:
                 edit(store.prefix)
             time.sleep(2.5)  # UpdatedAt has whole seconds: let the marks settle
-            out, rss = child_result(job_run, store.prefix, catcher.port, name)
-            rows_read, raw = min((child_result(replay, out["gets"])[0] for _ in range(args.replays)),
-                                 key=lambda x: x[1])
-            calls = sum(out["calls"].values())
-            write = sum(batches(n) for n in (*out["made"].values(), *out["updates"].values())) + batches(out["enqueued"])
-            print(f"\n{name} {label}: {out['wall']:.1f}s, {calls} calls {out['calls']}, {len(out['gets'])} row GETs "
-                  f"({rows_read} rows), replayed raw in {raw:.1f}s; peak RSS {rss:.0f} MB\n  status {out['status']}, "
-                  f"made {out['made']}, updates {out['updates']}, enqueued {out['enqueued']}, issues {out['issues']}, "
-                  f"{out['stats']}; {write} write batches", flush=True)
-            table.append((f"{name} {label}", calls, len(out["gets"]), rows_read, write, out["wall"],
-                          out["wall"] / raw if raw else float("nan"), rss))
+            table.append(measure(f"{name} {label}", job_run, store.prefix, catcher.port, name, replays=args.replays))
         print(f"\n{ai.count()} action items ({pages(ai.count())} pages whole)")
-        print(f"{'run':22} {'calls':>6} {'GETs':>5} {'rows':>8} {'batches':>8} {'time':>8} {'× raw':>6} {'RSS MB':>7}")
-        for label, calls, gets, rows, write, wall, ratio, rss in table:
-            print(f"{label:22} {calls:6} {gets:5} {rows:8} {write:8} {wall:7.1f}s {ratio:6.2f} {rss:7.0f}")
+        print_runs(table)
     finally:
         catcher.stop()
         if not args.keep:
