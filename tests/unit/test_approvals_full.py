@@ -4,7 +4,6 @@ time give every request the verdict the whole-list check gives, whatever the pag
 from __future__ import annotations
 
 import random
-from types import SimpleNamespace as NS
 
 import pytest
 
@@ -85,7 +84,7 @@ def test_folded_pages_give_each_request_the_whole_list_verdict(seed):
     assert set(folded.kept) <= {"AP-1"}
     for code, stored in heads.items():
         mine = [d for d in rows if d.request == code]
-        v = folded.verdict(NS(code=code, history_check=stored))
+        v = folded.verdict(code, stored)
         assert ([p[0] for p in v.problems], v.seals, v.head) == _reference(mine, stored), code
         assert v.hashes == {rid: next(d.hash for d in mine if d.Id == rid) for rid, _ in v.problems if rid}
 

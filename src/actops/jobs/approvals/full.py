@@ -67,10 +67,10 @@ class Decisions:
     ids: list[int] = field(default_factory=list)  # every row folded
     issues: list[Issue] = field(default_factory=list)
 
-    def verdict(self, request: Any) -> history.Verdict:
-        """The request's history check (:func:`.history.check` of all its rows)."""
-        chain = self.chains.get(request.code) if request.code else None
-        return (chain or history.Chain()).verdict(request.history_check)
+    def verdict(self, code: str | None, stored_head: str | None) -> history.Verdict:
+        """Request ``code``'s history check against its 记录校验 (:func:`.history.check` of all its rows)."""
+        chain = self.chains.get(code) if code else None
+        return (chain or history.Chain()).verdict(stored_head)
 
 
 def fold(pages: Iterable[tuple[list[Record], list[Issue]]], keep: set[str]) -> Decisions:

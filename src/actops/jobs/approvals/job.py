@@ -143,7 +143,7 @@ def _inputs(store: Any, ctx: RunContext, snap: Snapshot, routes: list[Route], re
     for r in requests:  # kept for the open requests and wherever there is something to do
         if r.Id is None:
             continue
-        v = decisions.verdict(r)
+        v = decisions.verdict(r.code, r.history_check)
         if _open(r) or not v.quiet(r.history_check):
             verdicts[r.Id] = v
     issues += decisions.issues

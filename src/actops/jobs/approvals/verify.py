@@ -9,7 +9,6 @@ Nothing is sealed or healed here: a broken chain stays broken until someone look
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 from actops.jobs.approvals import full
@@ -37,7 +36,7 @@ def verify(store: Any, mark: bool = True) -> tuple[int, list[Finding]]:
     for r in requests:
         if not r.get("code"):
             continue
-        verdict = folded.verdict(SimpleNamespace(code=r["code"], history_check=r.get("history_check")))
+        verdict = folded.verdict(r["code"], r.get("history_check"))
         for rid, why in verdict.problems:
             findings.append(Finding(r["code"], rid, why))
             issues.append(Issue(rt.spec.zh, r["Id"], "记录校验", r.get("history_check"), why) if rid is None
