@@ -205,6 +205,8 @@ def measure(label: str, run: Callable[..., dict], *args: Any, replays: int = 2) 
           f"({rows_read} rows), replayed raw in {raw:.1f}s; peak RSS {rss:.0f} MB\n  status {out['status']}, "
           f"made {out['made']}, updates {out['updates']}, enqueued {out['enqueued']}, issues {out['issues']}, "
           f"{out['stats']}; {write} write batches", flush=True)
+    if out.get("by_table"):
+        print(f"  row GETs by table: {out['by_table']}", flush=True)
     return (label, calls, len(out["gets"]), rows_read, write, out["wall"], out["wall"] / raw if raw else float("nan"),
             rss)
 

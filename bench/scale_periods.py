@@ -56,7 +56,13 @@ def job_run(prefix: str, port: int, name: str) -> dict:
     r, wall = timed(runner.run, JOBS[name], s, NOW, channels=channels)
     made = {t: len(v) for t, v in r.plan.inserts.items()}
     updates = {t: len(v) for t, v in r.plan.row_updates.items()}
+    names = {t.table.id: n for n, t in s.bound_tables().items()}
+    by_table: dict[str, int] = {}
+    for u in gets:
+        n = names.get(u.split("/api/v2/tables/")[1].split("/")[0], "?")
+        by_table[n] = by_table.get(n, 0) + 1
     return {"wall": wall, "calls": dict(s.api.calls), "gets": gets, "status": r.status, "made": made,
+            "by_table": by_table,
             "updates": updates, "enqueued": r.enqueued, "issues": [str(i)[:140] for i in r.plan.issues[:3]],
             "stats": r.plan.stats or r.note}
 

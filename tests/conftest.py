@@ -31,6 +31,18 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _row_copies(tmp_path_factory):
+    """Jobs' local row copies (kernel.row_cache) go to the session's folder, never the user's."""
+    old = os.environ.get("ACTOPS_CACHE_DIR")
+    os.environ["ACTOPS_CACHE_DIR"] = str(tmp_path_factory.mktemp("rows"))
+    yield
+    if old is None:
+        os.environ.pop("ACTOPS_CACHE_DIR", None)
+    else:
+        os.environ["ACTOPS_CACHE_DIR"] = old
+
+
 def _test_db() -> str:
     """The database of the private test NocoDB: ``ACTOPS_TEST_DB`` = sqlite (default) or pg."""
     return os.environ.get("ACTOPS_TEST_DB") or "sqlite"

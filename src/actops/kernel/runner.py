@@ -71,6 +71,9 @@ class RunContext:
     # What changed since the previous finished run (OPS-3); None: first run, dry run or options
     # given, so the job reads everything.
     since: Since | None = None
+    # The marks taken as this run began (None on a dry run): what a job's local copy of rows
+    # (:mod:`~actops.kernel.row_cache`) is valid at.
+    marks: Watermarks | None = None
 
 
 @dataclass
@@ -196,8 +199,8 @@ def run(job: Job, store: Any, now: datetime, *, dry_run: bool = False,
         if getattr(job, "uses_enqueued", True):  # two reads a job that never asks need not pay
             dead = _dead_runs(store, job.name, lease.marked_dead)
             covered = frozenset(covered_by_runs(store.table("outbox"), dead))
-        ctx = RunContext(run_id, now, already_enqueued=covered,
-                         params=dict(params or {}), since=_since(previous, marks) if not params else None)
+        ctx = RunContext(run_id, now, already_enqueued=covered, params=dict(params or {}),
+                         since=_since(previous, marks) if not params else None, marks=marks)
         inputs = job.load(store, ctx)
         plan = job.plan(inputs, ctx)
         runlog.issues, runlog.warnings = plan.issues, plan.warnings

@@ -17,7 +17,7 @@ KPI实绩 holds every (KPI, subject) of the cycle's period: the 系统计算值 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from actops.jobs.evaluations import messages
@@ -34,7 +34,7 @@ from actops.jobs.evaluations.cycle import (
 )
 from actops.jobs.evaluations.grading import bands_from_rows
 from actops.jobs.evaluations.kpi import KpiDef
-from actops.jobs.evaluations.ops_rows import read_ops
+from actops.jobs.evaluations.ops_rows import local_copy, read_ops
 from actops.jobs.evaluations.people_kpi import kpi_for_people
 from actops.jobs.evaluations.periods import MONTH, QUARTER, Period, parse_period, round_half_up
 from actops.jobs.evaluations.streaks import met_target
@@ -117,11 +117,11 @@ def load(store: Any, ctx: RunContext) -> Inputs:
                  self_links=decision_links_from_env(datetime.now(TZ), PURPOSE_SELF_EVAL, "self"))
     scored = [(c, p) for c in live if c.kind in SCORED_KINDS and (p := _period(c))]
     if scored:
-        _load_scoring(store, inp, cycles, scored)
+        _load_scoring(store, ctx, inp, cycles, scored)
     return inp
 
 
-def _load_scoring(store: Any, inp: Inputs, cycles: list[Any], scored: list[tuple[Any, Period]]) -> None:
+def _load_scoring(store: Any, ctx: RunContext, inp: Inputs, cycles: list[Any], scored: list[tuple[Any, Period]]) -> None:
     s = inp.snap.settings
     periods = {c.code: p for c in cycles if c.code and (p := _period(c))}
     months = {m.code for _, p in scored for m in p.months()}
@@ -149,7 +149,10 @@ def _load_scoring(store: Any, inp: Inputs, cycles: list[Any], scored: list[tuple
     rt = store.table(KPI_RESULTS)
     res, probs = rt.read(rt.where(F("period").in_(sorted({p.code for _, p in scored}))))
     inp.results, inp.issues = res, inp.issues + probs
-    got, probs = read_ops(store, [p for _, p in scored], tables_read(KpiDef.from_row(d) for d in defs))
+    periods, tables = [p for _, p in scored], tables_read(KpiDef.from_row(d) for d in defs)
+    copy = local_copy(store, ctx.marks, ctx.now, periods, tables, timedelta(hours=s.full_scan_hours)) if (
+        ctx.marks is not None) else None
+    got, probs = read_ops(store, periods, tables, copy)
     inp.issues += probs
     inp.data = Data(**got, department_of={e.code: e.department for e in inp.snap.employees if e.code})
     ft = store.table("audit_findings")
