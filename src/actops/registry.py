@@ -123,9 +123,12 @@ JOBS: tuple[JobEntry, ...] = (
             "or the data behind the KPIs changed. HR opens a cycle with one 考评周期 row: one 考评表 "
             "row per active employee with their supervisor (and judges); KPI parts, composite, grade, "
             "rank and the reasons written back; four-fifths flags to HR; on 已发布 each person is told "
-            "only their own result and the cycle locks."
+            "only their own result and the cycle locks. After an edit a run reads the rows changed since "
+            "the last run into its local copy of the period's rows, and the period again every "
+            "full_scan_hours."
         ),
-        options=(JobOption("cycle", "Only this cycle (考评周期 编号)."),),
+        options=(JobOption("cycle", "Only this cycle (考评周期 编号)."),
+                 JobOption("full", "Read the scored periods' rows from NocoDB, not from the local copy.", flag=True)),
     ),
     JobEntry(
         name="access",

@@ -240,3 +240,28 @@ def test_publishing_tells_each_person_only_their_own_result_and_locks(world):
     assert again.messages == [] and again.inserts == {} and again.row_updates.get("evaluations", {}) == {}
     run(store, clock)
     assert rows(store)["2026-Q3-考评-E03"]["composite"] == 77.39
+
+
+@pytest.mark.req("OPS-3", "KPI-2")
+def test_after_edits_a_run_reads_the_edits_and_scores_as_a_read_from_scratch_would(world):
+    """The run after an edit patches its local copy of the quarter's rows (kernel.row_cache);
+    what it writes is what a dry run reading everything from NocoDB finds nothing to change in."""
+    api, store, clock = world
+    _scoring_world(store)
+    run(store, clock)
+    store.table("activities").update([{"Id": 2, "stage": "归档", "closed_at": at(2026, 9, 9)}])  # E04's done
+    store.table("feedback").update([{"Id": 1, "activity": "ACT-3"},  # a 3-star answer moves from D02 to D03
+                                    {"Id": 2, "submitted_at": at(2026, 10, 20)}])  # a 5-star one leaves the quarter
+    clock["now"] += timedelta(minutes=1)
+    scratch: list[str] = []  # reads of the quarter's rows from scratch: none
+    api.watch(lambda r: scratch.append(w) if r.method == "GET" and ("结束日期" in (w := r.url.params.get("where", ""))
+                                                                     or "提交时间" in w) and "UpdatedAt" not in w else None)
+    before = rows(store, "kpi_results")
+    run(store, clock)
+    assert scratch == []
+    after = rows(store, "kpi_results")
+    assert after != before
+    again = replan(store, clock)
+    assert again.inserts == {} and again.row_updates == {}
+    got = runner.run(JOB, store, clock["now"].astimezone(TZ), params={"full": True})  # --full: no copy
+    assert scratch and got.plan.row_updates == {}

@@ -151,7 +151,7 @@ def _load_scoring(store: Any, ctx: RunContext, inp: Inputs, cycles: list[Any], s
     inp.results, inp.issues = res, inp.issues + probs
     periods, tables = [p for _, p in scored], tables_read(KpiDef.from_row(d) for d in defs)
     copy = local_copy(store, ctx.marks, ctx.now, periods, tables, timedelta(hours=s.full_scan_hours)) if (
-        ctx.marks is not None) else None
+        ctx.marks is not None and not ctx.params.get("full")) else None
     got, probs = read_ops(store, periods, tables, copy)
     inp.issues += probs
     inp.data = Data(**got, department_of={e.code: e.department for e in inp.snap.employees if e.code})
