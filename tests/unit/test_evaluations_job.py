@@ -248,7 +248,8 @@ def test_after_edits_a_run_reads_the_edits_and_scores_as_a_read_from_scratch_wou
     what it writes is what a dry run reading everything from NocoDB finds nothing to change in."""
     api, store, clock = world
     _scoring_world(store)
-    run(store, clock)
+    first = run(store, clock).plan.stats
+    assert (first["read"], first["read_why"]) == ("full", "no local copy of these rows yet")
     store.table("activities").update([{"Id": 2, "stage": "归档", "closed_at": at(2026, 9, 9)}])  # E04's done
     store.table("feedback").update([{"Id": 1, "activity": "ACT-3"},  # a 3-star answer moves from D02 to D03
                                     {"Id": 2, "submitted_at": at(2026, 10, 20)}])  # a 5-star one leaves the quarter
@@ -257,7 +258,7 @@ def test_after_edits_a_run_reads_the_edits_and_scores_as_a_read_from_scratch_wou
     api.watch(lambda r: scratch.append(w) if r.method == "GET" and ("结束日期" in (w := r.url.params.get("where", ""))
                                                                      or "提交时间" in w) and "UpdatedAt" not in w else None)
     before = rows(store, "kpi_results")
-    run(store, clock)
+    assert run(store, clock).plan.stats["read"] == "changes"
     assert scratch == []
     after = rows(store, "kpi_results")
     assert after != before

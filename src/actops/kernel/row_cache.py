@@ -142,6 +142,8 @@ class LocalCopy:
     now: datetime
     max_age: timedelta
     loaded: Watermarks | None = None
+    why: str = ""  # why no copy was used (for the run log), once :meth:`open` has run
+    read_whole: list[str] = field(default_factory=list)  # tables read whole for the periods (by the job)
 
     @classmethod
     def for_job(cls, job: str, parts: list[Any], marks: Watermarks, now: datetime, max_age: timedelta) -> LocalCopy:
@@ -153,16 +155,26 @@ class LocalCopy:
         """What changed since the copy's marks, and the copy's tables (``make``: each table's
         tuple type); (None, {}) without a usable copy."""
         if self.path is None:
+            self.why = "no local copy is kept (ACTOPS_CACHE_DIR is empty)"
             return None, {}
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"), object_hook=_decode)
-            if raw["version"] != VERSION or not timedelta(0) <= self.now - raw["now"] < self.max_age:
+            if raw["version"] != VERSION:
+                self.why = "the local copy is of another version"
+                return None, {}
+            if not timedelta(0) <= self.now - raw["now"] < self.max_age:
+                self.why = f"the local copy is from {raw['now'].isoformat()}, too old (full_scan_hours)"
                 return None, {}
             marks = Watermarks.from_json(raw["marks"])
             tables = {n: _kept(t, make[n.split(":")[0]]) for n, t in raw["tables"].items()}
-        except (OSError, ValueError, KeyError, TypeError):
+        except FileNotFoundError:
+            self.why = "no local copy of these rows yet"
+            return None, {}
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            self.why = f"the local copy cannot be read ({type(err).__name__})"
             return None, {}
         if marks is None or _went_back(marks, self.marks):
+            self.why = "the tables are older than the local copy (a restored base?)"
             return None, {}
         self.loaded = marks
         return Since(marks, self.marks, {}), tables

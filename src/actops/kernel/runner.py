@@ -24,13 +24,14 @@ Which jobs read only what changed (OPS-3; the run log's stats say ``read`` and w
 ``escalations`` (the 50,000-item case: changed rows, rows falling due, everything every
 ``full_scan_hours``), ``approvals`` (the requests that changed requests, steps, decisions and
 activities name, with their steps and decisions: nothing there falls due with time alone;
-everything after a delete, when routes, settings or org change, and every ``full_scan_hours``)
-and ``intake`` (documents created or edited since the previous run). The others read their
-whole working set on every run that is not idle. That is fine for ``summaries`` (monthly) and
-``audit`` (per cycle), each over one period, ``evaluations`` (the open cycles' rows, one per
-employee) and ``access`` (employees against the bases' members). It is not yet for ``watch``
-(every budget line, expense and risk, where an expense moves the sum of its own activity and
-category only): the next candidate.
+everything after a delete, when routes, settings or org change, and every ``full_scan_hours``),
+``watch`` (the lines and expenses of the activities, and the risks, that changed rows name),
+``intake`` (documents created or edited since the previous run) and ``evaluations`` (the
+operations rows of the scored periods from a local copy patched with the rows changed since its
+marks, :mod:`~actops.kernel.row_cache`; the cycles' own rows, one per employee, each run). The
+others read their period or their small working set on every run that is not idle:
+``summaries`` (monthly), ``audit`` (per cycle) and ``access`` (employees against the bases'
+members).
 """
 
 from __future__ import annotations

@@ -68,6 +68,7 @@ class Inputs:
     issues: list[Issue] = field(default_factory=list)
     zh: dict[str, str] = field(default_factory=dict)
     self_links: Any = None  # DecisionLinks for /self/… (None without ACTOPS_LINK_SECRET)
+    read: dict[str, str] = field(default_factory=dict)  # how the operations rows were read (run log)
 
 
 def _period(c: Any) -> Period | None:
@@ -154,6 +155,13 @@ def _load_scoring(store: Any, ctx: RunContext, inp: Inputs, cycles: list[Any], s
         ctx.marks is not None and not ctx.params.get("full")) else None
     got, probs = read_ops(store, periods, tables, copy)
     inp.issues += probs
+    if copy is None:
+        inp.read = {"read": "full", "read_why": "a full read was asked for (--full)" if ctx.params.get("full") else "dry run"}
+    elif copy.loaded is None:
+        inp.read = {"read": "full", "read_why": copy.why}
+    else:
+        inp.read = {"read": "changes", "read_why": f"rows deleted: {', '.join(copy.read_whole)} read again for the "
+                    "periods" if copy.read_whole else "the local copy and the rows changed since"}
     inp.data = Data(**got, department_of={e.code: e.department for e in inp.snap.employees if e.code})
     ft = store.table("audit_findings")
     found, probs = ft.read(ft.where(F("fraud").checked()))
@@ -217,7 +225,7 @@ def plan(inp: Inputs, ctx: RunContext) -> Plan:
             stats[k] = stats.get(k, 0) + v
     out.checked = {CYCLES: [c.Id for c in inp.cycles], EVALS: [r.Id for rs in inp.rows.values() for r in rs],
                    **inp.snap.checked}
-    out.stats = stats
+    out.stats = {**stats, **inp.read}
     return out
 
 

@@ -77,6 +77,8 @@ def read_ops(store: Any, periods: list[Period], tables: set[str] | None = None,
     for name in reading:
         kept[name] = refresh(store.table(name), had.get(name), since, filters[name], FIELDS[name],
                              partial(_slim, name))
+        if copy is not None and kept[name] is not had.get(name):  # a new Kept: read for the periods whole
+            copy.read_whole.append(name)
     got: dict[str, list[Any]] = {n: kept[n].sorted_rows() if n in kept else [] for n in filters}
     at = {n: FIELDS[n].index(k) + 1 for n, k in (("plan_tasks", "plan"), ("feedback", "activity"),
                                                  ("action_items", "activity"), ("activities", "code"))}
