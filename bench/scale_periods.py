@@ -14,7 +14,9 @@ is the job's wall time over the API's ceiling for the very pages it read. Runs:
 * evaluations, a 2026-Q3 quarter cycle in 评分中, with 协作效率 (K-COLLAB) switched to 计算 so the
   quarter's action items are read (as seeded it is typed, and scoring reads no action item):
   first (a row per employee, scored), second (its own writes read back), idle, and one edit (an action item due in the quarter marked
-  done): evaluations scores again on any edit of what it reads, so one edit costs a scoring.
+  done). Evaluations scores the quarter again on any edit of what it reads, but after its first run it reads the
+  quarter's rows from its local copy (kernel/row_cache.py) patched with the rows changed since: the edit, not the
+  quarter. Each run prints its row GETs by table.
 """
 
 from __future__ import annotations
