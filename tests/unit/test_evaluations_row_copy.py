@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -149,19 +149,24 @@ def test_a_copy_is_not_used_when_too_old_restored_over_or_unreadable(tmp_path, m
     with_copy(store, clock, calls=calls)
     with_copy(store, clock, hours=24, calls=calls)
     assert calls[1] == 0
-    clock["now"] += timedelta(hours=25)  # older than full_scan_hours: read again
+    clock["now"] += timedelta(hours=20)
+    t = store.table("action_items")
+    t.update([{"Id": 1, "due_date": date(2026, 8, 3)}])
+    with_copy(store, clock, calls=calls)  # patched and written again: it was still made 20 hours ago
+    assert calls[2] == 2
+    clock["now"] += timedelta(hours=5)  # made more than full_scan_hours ago: read again
     with_copy(store, clock, calls=calls)
-    assert calls[2] == calls[0]
+    assert calls[3] == calls[0]
     files = list(tmp_path.glob("rows/evaluations-*.json"))
     assert len(files) == 1
     body = json.loads(files[0].read_text(encoding="utf-8"))
     body["marks"]["action_items"][1] += 1000  # as if the base were restored from an older dump
     files[0].write_text(json.dumps(body), encoding="utf-8")
     same_as_scratch(store, with_copy(store, clock, calls=calls))
-    assert calls[3] == calls[0]
+    assert calls[-1] == calls[0]
     files[0].write_text("{not json", encoding="utf-8")
     same_as_scratch(store, with_copy(store, clock, calls=calls))
-    assert calls[4] == calls[0]
+    assert calls[-1] == calls[0]
 
 
 @pytest.mark.req("OPS-3")

@@ -142,3 +142,34 @@ def test_full_reads_everything_and_the_day_after_too():
     assert changes.stats()["read"] == "changes"
     step(changes, full, 24 * 60, update("risks", "ACT-2-R1", description="又改了"))
     assert changes.stats()["read"] == "full" and "full_scan_hours" in changes.stats()["read_why"]
+
+
+@pytest.mark.req("OPS-3", "FIN-1")
+def test_an_expense_moved_to_another_activity_lowers_the_line_it_left_at_once():
+    """The activity an edited row left is named by no row any more: the job's copy of where each
+    row was (jobs/watch/homes.py) names it, so both lines are right after one changes run."""
+    changes, full = twins()
+    step(changes, full, 10, update("expenses", "EXP-1", activity="ACT-2", amount=4000))
+    s = changes.stats()
+    assert s["read"] == "changes" and s["rows_read"] == {"budget_lines": 4, "expenses": 2}, s  # ACT-1 has none now
+    assert row(changes.store, "budget_lines", "BL-1-场地")["spent"] == 0
+    assert row(changes.store, "budget_lines", "BL-2-场地")["spent"] == 5000
+    step(changes, full, 10)  # its writes read back
+    step(changes, full, 10, update("budget_lines", "BL-2-策划", activity="ACT-3"))  # a line moved: both judged again
+    assert changes.stats()["read"] == "changes" and changes.stats()["rows_read"]["budget_lines"] == 4
+
+
+@pytest.mark.req("OPS-3")
+def test_without_its_copy_of_where_rows_were_the_run_reads_everything(tmp_path, monkeypatch):
+    changes, full = twins()
+    for f in (tmp_path / "rows" / "changes").glob("watch-homes-*.json"):
+        f.unlink()  # a new worker machine
+    step(changes, full, 10, update("expenses", "EXP-1", activity="ACT-2"))
+    assert changes.stats()["read"] == "full" and changes.stats()["read_why"] == "no local copy of these rows yet"
+    step(changes, full, 10)
+    step(changes, full, 10, update("expenses", "EXP-2", amount=300))
+    assert changes.stats()["read"] == "changes"  # the full read made one
+    monkeypatch.setenv("ACTOPS_CACHE_DIR", "")  # none kept: changes are read, a moved row's old line waits
+    step(changes, full, 10)
+    step(changes, full, 10, update("expenses", "EXP-3", amount=200))
+    assert changes.stats()["read"] == "changes"

@@ -7,6 +7,7 @@ Two identical companies on the in-memory NocoDB go through the same edits at the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -67,7 +68,15 @@ def worlds(job: Any, build: Callable[[Store], None], start: datetime) -> tuple[W
         w = World(clock, api, store, None)
 
         def load(store, ctx, w=w, always_full=always_full):
-            inp = job.load(store, replace(ctx, since=None) if always_full else ctx)
+            # Each twin keeps its own local row copies (kernel.row_cache): the fakes' ids are alike.
+            shared = os.environ.get("ACTOPS_CACHE_DIR")
+            if shared:
+                os.environ["ACTOPS_CACHE_DIR"] = os.path.join(shared, "full" if always_full else "changes")
+            try:
+                inp = job.load(store, replace(ctx, since=None) if always_full else ctx)
+            finally:
+                if shared:
+                    os.environ["ACTOPS_CACHE_DIR"] = shared
             w.loaded.append(inp)
             return inp
 

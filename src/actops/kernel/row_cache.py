@@ -135,14 +135,18 @@ def lend_notes(bound: Any, kept: Kept) -> None:
 
 @dataclass
 class LocalCopy:
-    """One job's copy at its file: opened at the start of a read, saved at its end."""
+    """One job's copy at its file: read at the start of a run, written at its end.
+
+    ``built`` is when the copy was last made from a read of everything; patching keeps it, so
+    every ``max_age`` (``full_scan_hours``) the job reads everything again, copy or not."""
 
     path: Path | None
     marks: Watermarks  # taken as this run began
     now: datetime
     max_age: timedelta
     loaded: Watermarks | None = None
-    why: str = ""  # why no copy was used (for the run log), once :meth:`open` has run
+    built: datetime | None = None
+    why: str = ""  # why no copy was used (for the run log), once :meth:`read` has run
     read_whole: list[str] = field(default_factory=list)  # tables read whole for the periods (by the job)
 
     @classmethod
@@ -151,43 +155,40 @@ class LocalCopy:
         path = Path(where) / f"{job}-{fingerprint([VERSION, *parts])[:24]}.json" if where else None
         return cls(path, marks, now, max_age)
 
-    def open(self, make: Mapping[str, Callable[..., tuple]]) -> tuple[Since | None, dict[str, Kept]]:
-        """What changed since the copy's marks, and the copy's tables (``make``: each table's
-        tuple type); (None, {}) without a usable copy."""
+    def read(self) -> tuple[Since, Any] | None:
+        """What changed since the copy's marks and what the job kept; None without a usable copy
+        (:attr:`why` says why)."""
         if self.path is None:
             self.why = "no local copy is kept (ACTOPS_CACHE_DIR is empty)"
-            return None, {}
+            return None
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"), object_hook=_decode)
             if raw["version"] != VERSION:
                 self.why = "the local copy is of another version"
-                return None, {}
-            if not timedelta(0) <= self.now - raw["now"] < self.max_age:
-                self.why = f"the local copy is from {raw['now'].isoformat()}, too old (full_scan_hours)"
-                return None, {}
+                return None
+            if not timedelta(0) <= self.now - raw["built"] < self.max_age:
+                self.why = f"the local copy was made at {raw['built'].isoformat()}: read again (full_scan_hours)"
+                return None
             marks = Watermarks.from_json(raw["marks"])
-            tables = {n: _kept(t, make[n.split(":")[0]]) for n, t in raw["tables"].items()}
         except FileNotFoundError:
             self.why = "no local copy of these rows yet"
-            return None, {}
+            return None
         except (OSError, ValueError, KeyError, TypeError) as err:
             self.why = f"the local copy cannot be read ({type(err).__name__})"
-            return None, {}
+            return None
         if marks is None or _went_back(marks, self.marks):
             self.why = "the tables are older than the local copy (a restored base?)"
-            return None, {}
-        self.loaded = marks
-        return Since(marks, self.marks, {}), tables
+            return None
+        self.loaded, self.built = marks, raw["built"]
+        return Since(marks, self.marks, {}), raw["data"]
 
-    def save(self, tables: Mapping[str, Kept]) -> str | None:
-        """Write the copy unless it is the one read; a warning for the run log when it cannot be."""
-        names = {n.split(":")[0] for n in tables}
-        marks = Watermarks({n: m for n, m in self.marks.marks.items() if n in names})
+    def write(self, data: Any, tables: Iterable[str]) -> str | None:
+        """Keep ``data`` as of this run's marks of ``tables`` (JSON, with dates and decimals),
+        unless it is the copy read; a warning for the run log when it cannot be written."""
+        marks = Watermarks({n: m for n, m in self.marks.marks.items() if n in set(tables)})
         if self.path is None or (self.loaded is not None and self.loaded.marks == marks.marks):
             return None
-        body = {"version": VERSION, "now": self.now, "marks": marks.as_json(),
-                "tables": {n: {"rows": list(k.rows.values()), "issues": [_issue(i) for i in k.problems()],
-                               "notes": list(k.notes.items()), "asked": sorted(k.asked)} for n, k in tables.items()}}
+        body = {"version": VERSION, "built": self.built or self.now, "marks": marks.as_json(), "data": data}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
@@ -195,8 +196,26 @@ class LocalCopy:
             os.replace(tmp, self.path)  # a run killed while writing leaves the old copy whole
             _prune(self.path.parent)
         except (OSError, TypeError, ValueError) as err:
-            return f"本地行副本未能写入（{self.path}：{err}）；下次运行将重新读取本期数据"
+            return f"本地行副本未能写入（{self.path}：{err}）；下次运行将重新读取"
         return None
+
+    def open(self, make: Mapping[str, Callable[..., tuple]]) -> tuple[Since | None, dict[str, Kept]]:
+        """:meth:`read` for copies of :class:`Kept` tables (``make``: each table's tuple type);
+        (None, {}) without a usable copy."""
+        got = self.read()
+        if got is None:
+            return None, {}
+        try:
+            return got[0], {n: _kept(t, make[n.split(":")[0]]) for n, t in got[1].items()}
+        except (KeyError, TypeError, ValueError) as err:
+            self.loaded, self.built = None, None
+            self.why = f"the local copy cannot be read ({type(err).__name__})"
+            return None, {}
+
+    def save(self, tables: Mapping[str, Kept]) -> str | None:
+        return self.write({n: {"rows": list(k.rows.values()), "issues": [_issue(i) for i in k.problems()],
+                               "notes": list(k.notes.items()), "asked": sorted(k.asked)} for n, k in tables.items()},
+                          {n.split(":")[0] for n in tables})
 
 
 def _went_back(kept: Watermarks, now: Watermarks) -> bool:

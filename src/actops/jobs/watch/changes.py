@@ -25,10 +25,10 @@ changes (:func:`context_fingerprint`) the run reads everything. So it does on a 
 job options or ``--full``, every ``full_scan_hours``, and when rows of the five tables were
 deleted (a deleted expense lowers a sum that no remaining row names).
 
-Not seen until the next full read (``full_scan_hours``, 24 h by default): an expense or a line
-edited to name another activity or category leaves the line it belonged to with the old
-已用金额 (no row names that line any more; the line it joined is right at once); a link
-picked in a grid without its key column (STACK.md: a pick does not move UpdatedAt).
+An expense or a line edited to name another activity also wakes the activity it left: the
+job keeps which activity each row named (:mod:`.homes`). Not seen until the next full read
+(``full_scan_hours``, 24 h by default): a link picked in a grid without its key column
+(STACK.md: a pick does not move UpdatedAt).
 """
 
 from __future__ import annotations
@@ -64,12 +64,14 @@ class Changes:
 
 
 def load_changes(store: Any, ctx: RunContext, *, lines: str, expenses: str, activities: str, risks: str,
-                 history: str, history_fields: list[str], expense_fields: list[str] | None = None) -> Changes:
-    """The rows changes name (see the module docstring); :class:`~actops.kernel.changed_rows.ReadAll`
-    when only a full read will do."""
+                 history: str, history_fields: list[str], expense_fields: list[str] | None = None,
+                 left: set[str] = frozenset()) -> Changes:  # type: ignore[assignment]
+    """The rows changes name (see the module docstring), and the lines and expenses of the
+    activities in ``left`` (those edited rows named before, :mod:`.homes`);
+    :class:`~actops.kernel.changed_rows.ReadAll` when only a full read will do."""
     since = ctx.since
     assert since is not None
-    acts: set[str] = set()
+    acts: set[str] = set(left)
     for table in (expenses, lines):
         got, _, _ = changed(store, since, table, "activity")
         acts |= got

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from actops.jobs.watch import budget, changes, messages, risks
+from actops.jobs.watch import budget, changes, homes, messages, risks
 from actops.jobs.watch.budget import Finding
 from actops.jobs.watch.messages import Context
 from actops.kernel import contradictions
@@ -74,12 +74,17 @@ def load(store: Any, ctx: RunContext) -> Inputs:
     context = changes.context_fingerprint(snap)
     why = changes.why_full(ctx, snap.settings.full_scan_hours, context)
     read: dict[str, list[Any]] = {}
+    kept = homes.copy_for(store, ctx.marks, ctx.now, snap.settings.full_scan_hours) if ctx.marks else None
+    filed = None
+    if why is None and kept is not None and kept.path is not None:
+        filed = homes.left_behind(store, kept, (EXPENSES, LINES))
+        why = kept.why if filed is None else None  # without it a moved row's old line would go unseen
     if why is None:
         assert ctx.since is not None
         try:
             ch = changes.load_changes(store, ctx, lines=LINES, expenses=EXPENSES, activities=ACTIVITIES,
                                       risks=RISKS, history=HISTORY, history_fields=HISTORY_FIELDS,
-                                      expense_fields=EXPENSE_FIELDS)
+                                      expense_fields=EXPENSE_FIELDS, left=filed[1] if filed else set())
         except ReadAll as err:
             why = str(err)
         else:
@@ -96,6 +101,10 @@ def load(store: Any, ctx: RunContext) -> Inputs:
             read[EXPENSES] += budget.spent(recs)
             issues += probs
         scope = Scope(True, why, ctx.now, context)
+        if kept is not None and kept.path is not None:
+            filed = homes.Homes.of({EXPENSES: read[EXPENSES], LINES: read[LINES]}), set()
+    if kept is not None and filed is not None and (warning := kept.write(filed[0].tables, (EXPENSES, LINES))):
+        scope = replace(scope, why=f"{scope.why}; {warning}")
     for name in (LINES, RISKS):
         issues += contradictions.duplicate_keys(store.table(name).spec, read[name])[0]
     scope = replace(scope, rows_read={n: len(v) for n, v in read.items() if v})
