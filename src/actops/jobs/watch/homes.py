@@ -72,7 +72,7 @@ def left_behind(store: Any, copy: LocalCopy, tables: Iterable[str]) -> tuple[Hom
     if got is None:
         return None
     since, data = got
-    homes = Homes({t: {str(a): list(ids) for a, ids in g.items()} for t, g in data.items()})
+    homes = Homes(data)  # freshly parsed: {table: {activity: [Id, …]}}
     left: set[str] = set()
     for t in tables:
         changed = _changed(store, since, t)
