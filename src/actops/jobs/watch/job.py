@@ -103,6 +103,7 @@ def load(store: Any, ctx: RunContext) -> Inputs:
         scope = Scope(True, why, ctx.now, context)
         if kept is not None and kept.path is not None:
             filed = homes.Homes.of({EXPENSES: read[EXPENSES], LINES: read[LINES]}), set()
+            kept.built = None  # made from this read of everything, not patched
     if kept is not None and filed is not None and (warning := kept.write(filed[0].tables, (EXPENSES, LINES))):
         scope = replace(scope, why=f"{scope.why}; {warning}")
     for name in (LINES, RISKS):
