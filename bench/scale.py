@@ -157,6 +157,7 @@ def main() -> None:
     ap.add_argument("--late-every", type=int, default=10, help="one open item in N is overdue")
     ap.add_argument("--replays", type=int, default=2, help="periods, watch: raw replays of each run's reads (best of)")
     ap.add_argument("--keep", action="store_true", help="keep the bench bases (to look at them)")
+    ap.add_argument("--real", action="store_true", help="watch: real runs (first, idle, one edit, one move)")
     args = ap.parse_args()
     if args.job == "audit":
         import scale_audit
