@@ -41,7 +41,10 @@ from scale_audit import NOW, TABLES, build, seed
 
 from actops.jobs.watch import JOB
 from actops.kernel import runner
+from actops.kernel.org import CHANNEL_EMAIL
+from actops.messaging.channels import EmailChannel
 from actops.nocodb import F
+from actops_dev.catcher import MailCatcher
 
 
 def job_run(prefix: str) -> dict:
@@ -54,12 +57,11 @@ def job_run(prefix: str) -> dict:
             "issues": len(plan.issues), "first_issues": [str(i)[:140] for i in plan.issues[:3]]}
 
 
-def real_run(prefix: str) -> dict:
-    """One real run (written, enqueued; no channels, so messages wait in the outbox), for
-    :func:`common.measure`."""
+def real_run(prefix: str, port: int) -> dict:
+    """One real run (written, alerts mailed to a local catcher), for :func:`common.measure`."""
     s = open_store(prefix)
     gets = record_gets(s)
-    r, wall = timed(runner.run, JOB, s, NOW)
+    r, wall = timed(runner.run, JOB, s, NOW, channels={CHANNEL_EMAIL: EmailChannel(host="127.0.0.1", port=port)})
     plan = r.plan
     return {"wall": wall, "calls": dict(s.api.calls), "gets": gets, "status": r.status,
             "made": {t: len(v) for t, v in plan.inserts.items()}, "enqueued": r.enqueued,
@@ -76,23 +78,28 @@ def edit_amount(prefix: str) -> None:
 
 
 def move_expense(prefix: str) -> None:
-    """One paid expense booked to another activity (the one it left must lose it)."""
+    """One paid expense booked to another activity that has a line of its 科目: the line it left
+    must lose it, the one it joins gain it."""
     s = open_store(prefix)
-    t, acts = s.table("expenses"), s.table("activities")
-    row = t.rows(t.where(F("status") == "已支付"), fields=["activity"])[-1]
-    other = next(a["code"] for a in acts.rows(fields=["code"])[:5] if a["code"] != row["activity"])
+    t, lines = s.table("expenses"), s.table("budget_lines")
+    row = t.rows(t.where(F("status") == "已支付"), fields=["activity", "category"])[-1]
+    other = next(x["activity"] for x in lines.rows(lines.where(F("category") == row["category"]),
+                                                   fields=["activity"]) if x["activity"] != row["activity"])
     t.update([{"Id": row["Id"], "activity": other}])
 
 
 def real_runs(prefix: str, replays: int) -> None:
     """``--real``: the first real run, its writes read back, idle, one edit, one move."""
-    table = []
-    for label, edit in (("first", None), ("second", None), ("idle", None), ("one edit", edit_amount),
-                        ("one move", move_expense)):
-        if edit is not None:
-            edit(prefix)
-        time.sleep(2.5)  # UpdatedAt has whole seconds: let the marks settle
-        table.append(measure(f"watch {label}", real_run, prefix, replays=replays))
+    table, catcher = [], MailCatcher().start()
+    try:
+        for label, edit in (("first", None), ("second", None), ("idle", None), ("one edit", edit_amount),
+                            ("one move", move_expense)):
+            if edit is not None:
+                edit(prefix)
+            time.sleep(2.5)  # UpdatedAt has whole seconds: let the marks settle
+            table.append(measure(f"watch {label}", real_run, prefix, catcher.port, replays=replays))
+    finally:
+        catcher.stop()
     print_runs(table)
 
 
