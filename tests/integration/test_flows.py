@@ -50,7 +50,9 @@ def test_prefect_flow_runs_the_job_once_and_a_rerun_sends_nothing(nocodb, store,
     from flows.escalations import escalations
 
     smtp.clear()
-    with prefect_test_harness():
+    # The ephemeral server migrates a fresh SQLite before it answers: on two cores beside a busy
+    # test NocoDB that took longer than Prefect's default 30 s once (CI, 2026-11-24).
+    with prefect_test_harness(server_startup_timeout=180):
         first = escalations(now="2026-11-05T10:00")
         second = escalations(now="2026-11-05T10:30")
     assert first["messages_sent"] == 2 and second["messages_sent"] == 0
