@@ -76,12 +76,21 @@ def changed(store: Any, since: Any, table: str, key: str,
     bound = store.table(table)
     where = since.where(table)
     names = (key, *more)
-    rows = bound.table.all(bound.where(where), ["Id", *(bound.title(n) for n in names)])
-    if since.deleted(table, sum(since.is_new(table, r["Id"]) for r in rows)):
+    rows = changed_raw(bound, since, table, names)
+    if rows is None:
         raise ReadAll(f"rows of {bound.spec.zh} were deleted")
     edited = [{"Id": r["Id"], **{n: r.get(bound.title(n)) for n in names}} for r in rows
               if not since.is_new(table, r["Id"])]
     return {str(r[bound.title(key)]) for r in rows if r.get(bound.title(key))}, where, edited
+
+
+def changed_raw(bound: Any, since: Any, table: str, names: Sequence[str]) -> list[dict[str, Any]] | None:
+    """The rows of ``table`` inserted or edited since the marks, with Id and the ``names``
+    columns as NocoDB holds them, in one read; None when rows that were there are gone."""
+    rows = bound.table.all(bound.where(since.where(table)), ["Id", *(bound.title(n) for n in names)])
+    if since.deleted(table, sum(since.is_new(table, r["Id"]) for r in rows)):
+        return None
+    return rows
 
 
 def changed_records(store: Any, since: Any, table: str) -> tuple[list[Record], list[Issue]]:

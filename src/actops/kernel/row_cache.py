@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from actops import config
-from actops.kernel.changed_rows import read_keyed
+from actops.kernel.changed_rows import changed_raw, read_keyed
 from actops.kernel.full_read import fingerprint
 from actops.kernel.watermarks import Since, Watermarks
 from actops.nocodb.where import Expr
@@ -78,11 +78,8 @@ def changed_keys(bound: Any, since: Since, table: str, key: str | None = None) -
     marks, in one read of those columns; None when rows that were there are gone."""
     if not since.changed(table):
         return {}
-    cols = ["Id", *([bound.title(key)] if key else [])]
-    rows = bound.table.all(bound.where(since.where(table)), cols)
-    if since.deleted(table, sum(since.is_new(table, r["Id"]) for r in rows)):
-        return None
-    return {r["Id"]: r.get(cols[-1]) if key else None for r in rows}
+    rows = changed_raw(bound, since, table, [key] if key else [])
+    return None if rows is None else {r["Id"]: r.get(bound.title(key)) if key else None for r in rows}
 
 
 def refresh(bound: Any, kept: Kept | None, since: Since | None, window: Expr, fields: Sequence[str],
@@ -265,7 +262,7 @@ def _decode(d: dict[str, Any]) -> Any:
 
 def _prune(folder: Path) -> None:
     old = time.time() - STALE_FILES.total_seconds()
-    for f in folder.glob("*.json"):
+    for f in (*folder.glob("*.json"), *folder.glob("*.tmp")):  # a run killed mid-write leaves a .tmp
         try:
             if f.stat().st_mtime < old:
                 f.unlink()
